@@ -1,0 +1,1 @@
+"""Provet Cloud client: OAuth client credentials, paging, filters, per-endpoint limits."""

@@ -1,0 +1,1 @@
+"""The sync engine: mapping, translation, passes. No Qt here."""

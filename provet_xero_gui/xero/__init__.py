@@ -1,0 +1,1 @@
+"""Xero: PKCE sign-in, token lifecycle, the xero-python wrapper and call limits."""
