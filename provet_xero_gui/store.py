@@ -1,0 +1,266 @@
+"""The local store: one SQLite file per profile (WAL), with a versioned schema.
+
+It holds what makes sync safe to stop and start again: links between Provet and Xero ids, the read
+cursors, the write journal (intended Xero writes with their Idempotency-Key, committed before the
+call), attention items, conflicts, the last synced value of each client field, and the event log.
+
+Several processes may open the same file (the window and a command-line `sync`): WAL mode plus a busy
+timeout lets them take turns; each write is one short transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 30_000
+
+# Each entry moves the schema one version forward. Never edit a released step; add a new one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema
+    """
+    CREATE TABLE links (
+        kind TEXT NOT NULL,              -- contact | invoice | credit_note | payment | ...
+        provet_id TEXT NOT NULL,
+        xero_id TEXT NOT NULL,
+        xero_number TEXT,                -- InvoiceNumber / ContactNumber / payment Reference
+        fingerprint TEXT,                -- hash of what was last sent, to see a change
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (kind, provet_id)
+    );
+    CREATE UNIQUE INDEX links_xero ON links (kind, xero_id);
+
+    CREATE TABLE cursors (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE journal (
+        id INTEGER PRIMARY KEY,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        endpoint TEXT NOT NULL,          -- e.g. "PUT Invoices"
+        payload TEXT NOT NULL,           -- the JSON body that is (to be) sent
+        documents TEXT NOT NULL,         -- JSON list of the Provet ids in the batch
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+        result TEXT,
+        created_at TEXT NOT NULL,
+        finished_at TEXT
+    );
+    CREATE INDEX journal_pending ON journal (state) WHERE state = 'pending';
+
+    CREATE TABLE attention (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        provet_id TEXT NOT NULL,
+        document TEXT NOT NULL,          -- what a person calls it, e.g. "Invoice INV-1042"
+        cause TEXT NOT NULL,             -- a stable code to group by, e.g. "vat_group_unmapped"
+        reason TEXT NOT NULL,            -- plain words
+        fix TEXT NOT NULL,               -- what to do about it
+        state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'resolved')),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (kind, provet_id, cause)
+    );
+
+    CREATE TABLE client_fields (
+        provet_client_id TEXT NOT NULL,
+        field TEXT NOT NULL,
+        value TEXT,                      -- the value both sides had after the last sync
+        synced_at TEXT NOT NULL,
+        PRIMARY KEY (provet_client_id, field)
+    );
+
+    CREATE TABLE conflicts (
+        id INTEGER PRIMARY KEY,
+        provet_client_id TEXT NOT NULL,
+        xero_contact_id TEXT NOT NULL,
+        field TEXT NOT NULL,
+        base_value TEXT,
+        provet_value TEXT,
+        xero_value TEXT,
+        provet_changed_at TEXT,
+        xero_changed_at TEXT,
+        created_at TEXT NOT NULL,
+        resolved_at TEXT,
+        resolution TEXT                  -- provet | xero | a value chosen by hand
+    );
+    CREATE UNIQUE INDEX conflicts_open ON conflicts (provet_client_id, field) WHERE resolved_at IS NULL;
+
+    CREATE TABLE log (
+        id INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL,
+        level TEXT NOT NULL,
+        event TEXT NOT NULL,
+        message TEXT NOT NULL,
+        document_kind TEXT,
+        document_id TEXT
+    );
+    CREATE INDEX log_ts ON log (ts);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    id: int
+    ts: str
+    level: str
+    event: str
+    message: str
+    document_kind: str | None
+    document_id: str | None
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class Store:
+    """One connection per Store object; safe to use from one thread at a time (a lock guards it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            self._db.row_factory = sqlite3.Row
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"The local store {path} cannot be opened: {exc}.") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        """Bring the schema forward, one version per transaction; refuse a newer schema."""
+        with self._lock:
+            current = self.schema_version
+            if current > SCHEMA_VERSION:
+                raise StoreError(
+                    f"The local store {self.path} was made by a newer provet-xero (schema {current}, this "
+                    f"version knows {SCHEMA_VERSION}). Update provet-xero."
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                with self.transaction() as db:
+                    # Another process may have migrated while we waited for the write lock.
+                    if int(db.execute("PRAGMA user_version").fetchone()[0]) >= version:
+                        continue
+                    for statement in _statements(MIGRATIONS[version - 1]):
+                        db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {version}")
+                log.info("store %s migrated to schema %d", self.path, version)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction taken up front (BEGIN IMMEDIATE), so two writers never deadlock."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"The local store {self.path} is busy or unwritable: {exc}.") from None
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    self._db.execute("COMMIT")
+                except sqlite3.OperationalError as exc:
+                    self._db.execute("ROLLBACK")
+                    raise StoreError(f"The local store {self.path} could not save: {exc}.") from None
+
+    def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # --- small shared pieces; the sync layer adds its own queries on top ----------------------------
+    def get_cursor(self, name: str) -> str | None:
+        rows = self.query("SELECT value FROM cursors WHERE name = ?", (name,))
+        return rows[0]["value"] if rows else None
+
+    def set_cursor(self, name: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO cursors (name, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                (name, value, utcnow()),
+            )
+
+    def append_log(
+        self,
+        level: str,
+        event: str,
+        message: str,
+        document_kind: str | None = None,
+        document_id: str | None = None,
+    ) -> int:
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO log (ts, level, event, message, document_kind, document_id) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (utcnow(), level, event, message, document_kind, document_id),
+            )
+            return int(cur.lastrowid)
+
+    def read_log(self, after_id: int = 0, limit: int = 1000) -> list[LogEntry]:
+        rows = self.query("SELECT * FROM log WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit))
+        return [LogEntry(**dict(r)) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        """What `status` shows: links by kind, open attention items, open conflicts, pending writes."""
+        out = {f"linked_{r['kind']}": r["n"] for r in self.query(
+            "SELECT kind, COUNT(*) AS n FROM links GROUP BY kind ORDER BY kind")}
+        out["attention"] = self.query("SELECT COUNT(*) FROM attention WHERE state = 'open'")[0][0]
+        out["conflicts"] = self.query("SELECT COUNT(*) FROM conflicts WHERE resolved_at IS NULL")[0][0]
+        out["pending_writes"] = self.query("SELECT COUNT(*) FROM journal WHERE state = 'pending'")[0][0]
+        return out
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (executescript would commit our transaction)."""
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out

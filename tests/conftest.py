@@ -1,0 +1,39 @@
+"""Shared fixtures: every test runs in its own throwaway profile folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+_ENDPOINT_VARS = (
+    "PROVET_XERO_PROVET_URL",
+    "PROVET_XERO_XERO_API_URL",
+    "PROVET_XERO_XERO_IDENTITY_URL",
+    "PROVET_XERO_XERO_LOGIN_URL",
+    "PROVET_XERO_XERO_CLIENT_ID",
+)
+
+
+@pytest.fixture(autouse=True)
+def profile_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """PROVET_XERO_HOME in a temporary folder; endpoint overrides cleared."""
+    home = tmp_path / "profile"
+    monkeypatch.setenv("PROVET_XERO_HOME", str(home))
+    for name in _ENDPOINT_VARS:
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--runslow", action="store_true", help="also run the long variants")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--runslow") or os.environ.get("PROVET_XERO_RUNSLOW"):
+        return
+    skip = pytest.mark.skip(reason="long variant: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provet_xero_gui import __version__
+from provet_xero_gui.cli import main
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "provet_xero_gui", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_version() -> None:
+    out = _run("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"provet-xero {__version__}"
+
+
+def test_console_script_is_installed() -> None:
+    exe = Path(sys.executable).with_name("provet-xero")
+    out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == f"provet-xero {__version__}"
+
+
+def test_status_on_a_fresh_profile(profile_home: Path) -> None:
+    out = _run("status")
+    assert out.returncode == 0, out.stderr
+    assert "Provet:  not connected" in out.stdout
+    assert "Xero:    not connected" in out.stdout
+    assert str(profile_home) in out.stdout
+
+
+def test_status_json_is_machine_readable(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "--json"]) == 0
+    st = json.loads(capsys.readouterr().out)
+    assert st["version"] == __version__
+    assert st["provet"]["connected"] is False and st["xero"]["connected"] is False
+    assert st["store"]["schema"] >= 1 and st["store"]["attention"] == 0
+
+
+def test_status_reports_a_damaged_settings_file(profile_home: Path) -> None:
+    settings = profile_home / "config" / "settings.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text("{ not json")
+    out = _run("status")
+    assert out.returncode == 0
+    assert "could not be used" in out.stdout and "settings.json.bad" in out.stdout
+    assert "Traceback" not in out.stderr
+
+
+def test_no_qt_below_the_ui_layer() -> None:
+    code = (
+        "import sys, provet_xero_gui.cli, provet_xero_gui.store, provet_xero_gui.credentials, "
+        "provet_xero_gui.settings;"
+        "print(any(m.startswith('PySide6') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False"
