@@ -7,17 +7,23 @@ display. Exit codes: 0 done, 1 done but something needs attention, 2 could not r
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import sys
+import webbrowser
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from provet_xero_gui import __version__
 from provet_xero_gui.credentials import Credentials, CredentialsError
-from provet_xero_gui.settings import AppPaths, Endpoints, Settings, SettingsFile
+from provet_xero_gui.provet.client import ProvetClient, ProvetError
+from provet_xero_gui.settings import AppPaths, Endpoints, ProvetSettings, Settings, SettingsFile, XeroSettings
 from provet_xero_gui.store import Store, StoreError
+from provet_xero_gui.xero.identity import IdentityClient, Tenant, XeroAuthError
+from provet_xero_gui.xero.oauth import SignInError
+from provet_xero_gui.xero.signin import ChooseOrganisation, select_tenant, sign_in
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +135,128 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_secret(prompt: str) -> str:
+    """The secret from stdin: typed without echo at a terminal, else the first line of the pipe."""
+    if sys.stdin is None:
+        raise CliError("the client secret is read from standard input, and there is none")
+    if sys.stdin.isatty():
+        secret = getpass.getpass(prompt)
+    else:
+        secret = sys.stdin.readline().strip()
+    if not secret:
+        raise CliError("no client secret was given on standard input")
+    return secret
+
+
+def cmd_connect_provet(args: argparse.Namespace) -> int:
+    profile = Profile.open()
+    secret = _read_secret("Provet client secret: ")
+    try:
+        client = ProvetClient(args.url, args.client_id, secret)
+        check = client.check()
+    except ProvetError as exc:
+        raise CliError(str(exc)) from None
+    creds = profile.credentials()
+    try:
+        creds.save_provet_secret(secret)
+        backend = creds.backend_name
+    except CredentialsError as exc:
+        raise CliError(str(exc)) from None
+    profile.settings_file.save(
+        replace(
+            profile.settings,
+            keyring_backend=backend,
+            provet=ProvetSettings(url=check.instance_url, client_id=args.client_id),
+        )
+    )
+    print(f"Connected to Provet Cloud at {check.instance_url} ({check.vat_groups} VAT groups readable).")
+    print(f"The client secret is kept in the keyring ({backend}).")
+    return EXIT_OK
+
+
+def _identity(profile: Profile) -> IdentityClient:
+    e = profile.endpoints
+    return IdentityClient(e.xero_identity_url, e.xero_api_url, e.xero_client_id)
+
+
+def _ask_tenant(tenants: tuple[Tenant, ...]) -> str | None:
+    """At a terminal, let the person pick an organisation by number; elsewhere, None."""
+    if not (sys.stdin and sys.stdin.isatty()):
+        return None
+    print("Several Xero organisations are connected:")
+    for i, t in enumerate(tenants, start=1):
+        print(f"  {i}. {t.name}")
+    answer = input("Which one keeps the clinic's books? Number: ").strip()
+    if not answer.isdigit() or not 1 <= int(answer) <= len(tenants):
+        raise CliError("no organisation was chosen; run the command again with --tenant NAME_OR_ID")
+    return tenants[int(answer) - 1].tenant_id
+
+
+def cmd_connect_xero(args: argparse.Namespace) -> int:
+    profile = Profile.open()
+    creds = profile.credentials()
+
+    def show(url: str, opened: bool) -> None:
+        if opened:
+            print("Your browser was opened to sign in to Xero. If it did not open, visit:", file=sys.stderr)
+        else:
+            print("Open this address in a browser to sign in to Xero:", file=sys.stderr)
+        print(url, flush=True)
+        print("Waiting for Xero (up to 5 minutes; Ctrl+C to cancel)...", file=sys.stderr, flush=True)
+
+    try:
+        identity = _identity(profile)
+        try:
+            result = sign_in(
+                identity,
+                profile.endpoints.xero_login_url,
+                creds,
+                profile.settings_file,
+                tenant=args.tenant,
+                show_url=show,
+                open_browser=None if args.no_browser else webbrowser.open,
+            )
+            tenant = result.tenant
+        except ChooseOrganisation as exc:
+            wanted = _ask_tenant(exc.tenants)
+            if wanted is None:
+                raise
+            tokens = creds.load_xero_tokens()
+            assert tokens is not None
+            tenant = select_tenant(identity, tokens.access_token, profile.settings_file, wanted)
+    except (XeroAuthError, SignInError, CredentialsError) as exc:
+        raise CliError(str(exc)) from None
+    print(f"Connected to the Xero organisation '{tenant.name}'. The sign-in is kept in the keyring.")
+    return EXIT_OK
+
+
+def cmd_disconnect(args: argparse.Namespace) -> int:
+    profile = Profile.open()
+    creds = profile.credentials()
+    warning = None
+    try:
+        if args.service == "xero":
+            tokens = creds.load_xero_tokens()
+            if tokens is not None:
+                try:
+                    _identity(profile).revoke(tokens.refresh_token)
+                except XeroAuthError as exc:
+                    warning = f"{exc} The sign-in was removed from this computer anyway."
+            creds.delete_xero_tokens()
+            profile.settings_file.save(replace(profile.settings, xero=XeroSettings()))
+        else:
+            creds.delete_provet_secret()
+            profile.settings_file.save(replace(profile.settings, provet=ProvetSettings()))
+    except CredentialsError as exc:
+        raise CliError(str(exc)) from None
+    name = "Xero" if args.service == "xero" else "Provet Cloud"
+    print(f"Disconnected from {name}; its secrets were deleted from the keyring.")
+    if warning:
+        print(f"provet-xero: {warning}", file=sys.stderr)
+        return EXIT_ATTENTION
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="provet-xero",
@@ -141,6 +269,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="what is configured and connected")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_status)
+
+    connect = sub.add_parser("connect", help="connect to Provet Cloud or sign in to Xero")
+    csub = connect.add_subparsers(dest="service", metavar="SERVICE", required=True)
+    p = csub.add_parser("provet", help="store and check Provet API credentials (secret read from stdin)")
+    p.add_argument("--url", required=True, help="the instance address, e.g. https://provetcloud.com/1234/")
+    p.add_argument("--client-id", required=True)
+    p.set_defaults(func=cmd_connect_provet)
+    p = csub.add_parser("xero", help="sign in to Xero in the browser (PKCE)")
+    p.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
+    p.add_argument("--tenant", metavar="NAME_OR_ID", help="the Xero organisation to keep in step")
+    p.set_defaults(func=cmd_connect_xero)
+
+    p = sub.add_parser("disconnect", help="end a connection and delete its secrets")
+    p.add_argument("service", choices=("xero", "provet"))
+    p.set_defaults(func=cmd_disconnect)
     return parser
 
 

@@ -1,0 +1,288 @@
+"""HTTP client for a Provet Cloud instance: client-credentials tokens, paging, limits, plain errors.
+
+Provet's limits are per endpoint over a rolling minute and answered with 429 + Retry-After; the client
+waits as told (bounded) rather than failing. A 401 gets a new token once, then fails clearly.
+Every error that leaves this module is a `ProvetError` whose message is for people and holds no secret.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+log = logging.getLogger(__name__)
+
+API_PATH = "api/0.1/"
+TIMEOUT = (10, 60)  # connect, read
+MAX_ATTEMPTS = 6
+MAX_WAIT_SECONDS = 120.0
+TOKEN_MARGIN_SECONDS = 60  # renew this long before expiry
+
+
+class ProvetError(Exception):
+    """A Provet call failed; the message says what happened and what to do, in plain words."""
+
+
+class ProvetAuthError(ProvetError):
+    """The client id or secret was refused."""
+
+
+class ProvetNotFoundError(ProvetError):
+    """Nothing answers as a Provet instance at that address, or the resource does not exist."""
+
+
+class ProvetPermissionError(ProvetError):
+    """The integration user lacks a permission."""
+
+
+class ProvetUnreachableError(ProvetError):
+    """The host could not be reached (network, DNS, TLS, timeout)."""
+
+
+def normalise_instance_url(url: str) -> str:
+    """`https://provetcloud.com/4321` → `https://provetcloud.com/4321/`; refuses what cannot be one."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ProvetError(
+            f"'{url}' is not a Provet Cloud address. It looks like https://provetcloud.com/1234/ "
+            "(your instance number after the host)."
+        )
+    if parts.query or parts.fragment:
+        raise ProvetError(f"'{url}' has extra parts (? or #); give the instance address only.")
+    return url if url.endswith("/") else url + "/"
+
+
+def format_datetime(value: datetime) -> str:
+    """Provet's filter format for an aware datetime: `2024-03-20 00:00:00+00:00` (`+` is encoded later)."""
+    return value.isoformat(sep=" ", timespec="seconds")
+
+
+def format_id_list(ids: list[int] | tuple[int, ...]) -> str:
+    return "[" + ",".join(str(int(i)) for i in ids) + "]"
+
+
+@dataclass(frozen=True)
+class ProvetCheck:
+    """What `connect provet` proved."""
+
+    instance_url: str
+    vat_groups: int
+
+
+class ProvetClient:
+    def __init__(
+        self,
+        instance_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.instance_url = normalise_instance_url(instance_url)
+        self.api_url = self.instance_url + API_PATH
+        self._client_id = client_id
+        self._secret = client_secret
+        self._session = session or requests.Session()
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self.calls: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        return f"ProvetClient({self.instance_url!r}, client_id={self._client_id!r})"
+
+    # --- tokens ---------------------------------------------------------------------------------------
+    def _fetch_token(self) -> None:
+        url = self.instance_url + "oauth2/token/"
+        try:
+            resp = self._session.post(
+                url,
+                data={"grant_type": "client_credentials", "scope": "restapi"},
+                auth=(self._client_id, self._secret),
+                timeout=TIMEOUT,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise self._unreachable(exc) from None
+        if resp.status_code in (400, 401):
+            raise ProvetAuthError(
+                "Provet refused the client id or secret. Check both in Provet (Settings → Integrations) "
+                "and enter them again."
+            )
+        if resp.status_code == 404 or not _is_json(resp):
+            raise ProvetNotFoundError(
+                f"No Provet Cloud instance answers at {self.instance_url}. Check the address: it looks like "
+                "https://provetcloud.com/1234/ with your instance number."
+            )
+        if resp.status_code != 200:
+            raise ProvetError(f"Provet's sign-in answered with an error (HTTP {resp.status_code}). Try again later.")
+        data = resp.json()
+        token = data.get("access_token") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ProvetError("Provet's sign-in answer had no access token. Try again later.")
+        self._token = token
+        expires_in = data.get("expires_in")
+        self._token_expires = self._monotonic() + (float(expires_in) if isinstance(expires_in, int | float) else 3600)
+
+    def _bearer(self) -> str:
+        if self._token is None or self._monotonic() > self._token_expires - TOKEN_MARGIN_SECONDS:
+            self._fetch_token()
+        assert self._token is not None
+        return self._token
+
+    # --- requests -------------------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
+        """One API call with token renewal, 429 waits and 5xx backoff; returns the decoded JSON."""
+        url = path if path.startswith("http") else self.api_url + path.lstrip("/")
+        renewed = False
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            headers = {"Authorization": f"Bearer {self._bearer()}", "Accept": "application/json"}
+            try:
+                resp = self._session.request(
+                    method, url, params=_encode_params(params), json=json, headers=headers, timeout=TIMEOUT
+                )
+            except requests.RequestException as exc:
+                if attempt == MAX_ATTEMPTS:
+                    raise self._unreachable(exc) from None
+                self._backoff(attempt)
+                continue
+            self._count(method, url)
+            if resp.status_code == 401 and not renewed:
+                renewed = True
+                self._token = None
+                continue
+            if resp.status_code == 429 and attempt < MAX_ATTEMPTS:
+                self._sleep(min(_retry_after(resp), MAX_WAIT_SECONDS))
+                continue
+            if resp.status_code >= 500 and attempt < MAX_ATTEMPTS:
+                self._backoff(attempt)
+                continue
+            return self._decode(method, url, resp)
+        raise ProvetError(f"Provet kept refusing {method} {_short(url)}; try again later.")
+
+    def _decode(self, method: str, url: str, resp: requests.Response) -> Any:
+        status = resp.status_code
+        if status == 401:
+            raise ProvetAuthError("Provet no longer accepts this integration's sign-in. Connect Provet again.")
+        if status == 403:
+            raise ProvetPermissionError(
+                f"The Provet integration user is not allowed to {_what(method, url)}. In Provet, give it the "
+                "permissions 'Financial: Invoices', 'General: Patients and clients' and 'Settings: Settings page'."
+            )
+        if status == 404:
+            raise ProvetNotFoundError(f"Provet has no {_short(url)} (HTTP 404).")
+        if status == 429:
+            raise ProvetError("Provet's rate limit was still in force after several waits; try again later.")
+        if not _is_json(resp):
+            raise ProvetError(
+                f"Provet answered {_short(url)} with something that is not JSON (HTTP {status}); "
+                "check the instance address."
+            )
+        try:
+            data = resp.json()
+        except ValueError:
+            raise ProvetError(f"Provet's answer to {_short(url)} was cut off or damaged; try again.") from None
+        if status >= 400:
+            raise ProvetError(f"Provet refused {_what(method, url)} (HTTP {status}): {_error_text(data)}")
+        return data
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self.request("GET", path, params=params)
+
+    def iter_pages(self, path: str, params: dict[str, Any] | None = None, page_size: int = 50) -> Iterator[dict]:
+        """Every result of a list endpoint, following `next` (page sizes within the endpoint's default cost)."""
+        params = {**(params or {}), "page_size": page_size}
+        data = self.get(path, params)
+        while True:
+            results = data.get("results") if isinstance(data, dict) else None
+            if not isinstance(results, list):
+                raise ProvetError(f"Provet's list {_short(path)} had no 'results'; its answer was not understood.")
+            yield from results
+            nxt = data.get("next")
+            if not nxt:
+                return
+            data = self.get(nxt)
+
+    def check(self) -> ProvetCheck:
+        """Token plus one read that needs the settings permission: proves the connection works."""
+        data = self.get("vatgroup/", {"page_size": 1})
+        count = data.get("count") if isinstance(data, dict) else None
+        if not isinstance(count, int):
+            raise ProvetError("Provet's VAT group list was not understood; is this a Provet Cloud instance?")
+        return ProvetCheck(self.instance_url, count)
+
+    # --- helpers --------------------------------------------------------------------------------------
+    def _unreachable(self, exc: requests.RequestException) -> ProvetUnreachableError:
+        host = urlsplit(self.instance_url).netloc
+        if isinstance(exc, requests.exceptions.SSLError):
+            why = "its security certificate could not be verified"
+        elif isinstance(exc, requests.Timeout):
+            why = "it did not answer in time"
+        else:
+            why = "no connection could be made"
+        return ProvetUnreachableError(
+            f"Cannot reach {host}: {why}. Check the address and this computer's internet connection."
+        )
+
+    def _backoff(self, attempt: int) -> None:
+        self._sleep(min(MAX_WAIT_SECONDS, (2 ** (attempt - 1)) * (0.5 + random.random())))
+
+    def _count(self, method: str, url: str) -> None:
+        key = f"{method} {_endpoint(url, self.api_url)}"
+        self.calls[key] = self.calls.get(key, 0) + 1
+
+
+def _encode_params(params: dict[str, Any] | None) -> str | None:
+    """Encode the query ourselves so `+` in datetimes goes as %2B and `[1,2]` stays readable."""
+    if not params:
+        return None
+    return "&".join(f"{quote(str(k), safe='_')}={quote(str(v), safe='[],:_-.')}" for k, v in params.items())
+
+
+def _retry_after(resp: requests.Response) -> float:
+    try:
+        return max(0.0, float(resp.headers.get("Retry-After", "1")))
+    except ValueError:
+        return 1.0
+
+
+def _is_json(resp: requests.Response) -> bool:
+    return "json" in resp.headers.get("Content-Type", "")
+
+
+def _endpoint(url: str, api_url: str) -> str:
+    path = urlsplit(url).path
+    api_path = urlsplit(api_url).path
+    rest = path[len(api_path) :] if path.startswith(api_path) else path
+    return "/" + rest.split("/")[0] + "/"
+
+
+def _short(url: str) -> str:
+    return urlsplit(url).path
+
+
+def _what(method: str, url: str) -> str:
+    verb = {"GET": "read", "POST": "create", "PATCH": "change", "PUT": "change", "DELETE": "delete"}.get(method, method)
+    return f"{verb} {_short(url)}"
+
+
+def _error_text(data: Any) -> str:
+    if isinstance(data, dict):
+        parts = []
+        for key, value in data.items():
+            text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
+            parts.append(text if key in ("detail", "non_field_errors") else f"{key}: {text}")
+        return "; ".join(parts)[:500]
+    return str(data)[:500]

@@ -1,0 +1,89 @@
+"""The one place that hands out Xero access tokens and refreshes them.
+
+Xero rotates the refresh token on every refresh, so the order matters: the new pair is saved to the
+keyring *before* the new access token is used. If the refresh answer is lost, the old refresh token still
+works for Xero's 30-minute grace window, so the refresh is tried once more with it (and a process killed
+between getting and saving a pair recovers the same way on its next start). Threads that need a token at
+the same time share one refresh.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from provet_xero_gui.credentials import Credentials, XeroTokenSet
+from provet_xero_gui.xero.identity import IdentityClient, XeroAnswerLost, XeroConnectionEnded
+
+log = logging.getLogger(__name__)
+
+REFRESH_MARGIN_SECONDS = 120  # refresh this long before the access token expires
+
+
+class NotSignedIn(XeroConnectionEnded):
+    def __init__(self) -> None:
+        Exception.__init__(self, "provet-xero is not signed in to Xero. Run `provet-xero connect xero` first.")
+
+
+class TokenManager:
+    def __init__(
+        self,
+        credentials: Credentials,
+        identity: IdentityClient,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_refreshed: Callable[[float], None] | None = None,
+    ) -> None:
+        self._credentials = credentials
+        self._identity = identity
+        self._clock = clock
+        self._on_refreshed = on_refreshed
+        self._lock = threading.Lock()
+        self._current: XeroTokenSet | None = None
+        self.refreshes = 0
+
+    def _fresh(self, tokens: XeroTokenSet | None) -> bool:
+        return tokens is not None and tokens.expires_at - REFRESH_MARGIN_SECONDS > self._clock()
+
+    def access_token(self) -> str:
+        current = self._current
+        if self._fresh(current):
+            assert current is not None
+            return current.access_token
+        with self._lock:
+            # Another thread (or process) may have refreshed while we waited: look again.
+            stored = self._credentials.load_xero_tokens()
+            if stored is None:
+                raise NotSignedIn()
+            if self._fresh(stored):
+                self._current = stored
+                return stored.access_token
+            self._current = self._refresh(stored)
+            return self._current.access_token
+
+    def invalidate(self, access_token: str) -> None:
+        """Xero refused this access token (401): the next call to access_token() refreshes."""
+        with self._lock:
+            if self._current is not None and self._current.access_token == access_token:
+                self._current = XeroTokenSet(
+                    self._current.access_token, self._current.refresh_token, 0.0, self._current.scope
+                )
+                self._credentials.save_xero_tokens(self._current)
+
+    def _refresh(self, stored: XeroTokenSet) -> XeroTokenSet:
+        try:
+            new = self._identity.refresh(stored.refresh_token)
+        except XeroAnswerLost:
+            log.warning("the Xero token refresh got no answer; trying once more within Xero's grace window")
+            new = self._identity.refresh(stored.refresh_token)
+        except XeroConnectionEnded:
+            log.warning("Xero no longer accepts the stored sign-in; the connection has ended")
+            raise
+        self._credentials.save_xero_tokens(new)  # saved before the new access token is ever used
+        self.refreshes += 1
+        log.info("Xero tokens refreshed (access token valid for %d s)", int(new.expires_at - self._clock()))
+        if self._on_refreshed:
+            self._on_refreshed(self._clock())
+        return new
