@@ -51,6 +51,10 @@ class AppPaths:
         return self.config_dir / "settings.json"
 
     @property
+    def mapping_file(self) -> Path:
+        return self.config_dir / "mapping.json"
+
+    @property
     def store_file(self) -> Path:
         return self.data_dir / "provet-xero.sqlite3"
 
@@ -229,20 +233,7 @@ class SettingsFile:
         return LoadResult(settings)
 
     def save(self, settings: Settings) -> None:
-        """Atomic: write a temporary file beside it, fsync, rename over, fsync the folder."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = json.dumps(settings.to_json(), indent=2, sort_keys=True).encode("utf-8")
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data + b"\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(self.path.parent)
+        write_json_atomically(self.path, settings.to_json())
 
     def update(self, **changes: Any) -> Settings:
         """Load, replace top-level fields, save; returns the new settings."""
@@ -278,6 +269,23 @@ def _salvage_profile_id(path: Path) -> str | None:
     except (OSError, ValueError, AttributeError):
         return None
     return value if isinstance(value, str) and value.isalnum() and len(value) <= 64 else None
+
+
+def write_json_atomically(path: Path, data: Any) -> None:
+    """Write a temporary file beside `path`, fsync, rename over, fsync the folder: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8") + b"\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(body)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -1,0 +1,254 @@
+"""Pure translation of a finalised Provet invoice or credit note into a Xero document.
+
+No I/O: everything needed is passed in, so the rules are tested directly (and by property tests).
+Xero computes each line itself (line amount rounded to 2 dp, then tax per line rounded to 2 dp); this
+module computes the same, and where Xero's total would differ from Provet's `total_with_vat` it adds a
+rounding line to the mapped rounding account, so Xero's total always equals Provet's to the cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from provet_xero_gui.provet.records import Invoice, InvoiceRow, VatGroup
+from provet_xero_gui.sync.mapping import Mapping, vat_group_for_row
+from provet_xero_gui.xero.reference import XeroReference
+
+CENT = Decimal("0.01")
+UNIT_DP = Decimal("0.0001")
+HUNDRED = Decimal(100)
+NO_TAX = "NONE"
+MAX_DESCRIPTION = 4000
+VAT_FROM_GROSS = 1
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Why a document is not sent now, in plain words, and what fixes it. `cause` groups the list."""
+
+    cause: str
+    reason: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class XeroLine:
+    description: str
+    quantity: Decimal
+    unit_amount: Decimal
+    account_code: str
+    tax_type: str
+    discount_rate: Decimal | None = None
+
+    def amounts(self, tax_rate: Decimal, line_amount_types: str) -> tuple[Decimal, Decimal]:
+        """(LineAmount, TaxAmount) as Xero computes them."""
+        gross = self.quantity * self.unit_amount
+        if self.discount_rate:
+            gross = gross * (HUNDRED - self.discount_rate) / HUNDRED
+        line_amount = money(gross)
+        if tax_rate == 0 or line_amount_types == "NoTax":
+            return line_amount, Decimal("0.00")
+        if line_amount_types == "Inclusive":
+            return line_amount, money(line_amount * tax_rate / (HUNDRED + tax_rate))
+        return line_amount, money(line_amount * tax_rate / HUNDRED)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "Description": self.description,
+            "Quantity": float(self.quantity),
+            "UnitAmount": float(self.unit_amount),
+            "AccountCode": self.account_code,
+            "TaxType": self.tax_type,
+        }
+        if self.discount_rate:
+            out["DiscountRate"] = float(self.discount_rate)
+        return out
+
+
+@dataclass(frozen=True)
+class XeroDocument:
+    """An ACCREC invoice or an ACCRECCREDIT credit note, ready to send."""
+
+    provet_id: int
+    is_credit_note: bool
+    number: str
+    contact_id: str
+    date: date
+    due_date: date
+    reference: str
+    url: str
+    line_amount_types: str
+    lines: tuple[XeroLine, ...]
+    status: str
+    total: Decimal  # what Xero's Total will be: equal to Provet's total (sign-corrected)
+    total_tax: Decimal
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "Type": "ACCRECCREDIT" if self.is_credit_note else "ACCREC",
+            "Contact": {"ContactID": self.contact_id},
+            "Date": self.date.isoformat(),
+            "Reference": self.reference,
+            "LineAmountTypes": self.line_amount_types,
+            "LineItems": [line.to_json() for line in self.lines],
+            "Status": self.status,
+        }
+        if self.is_credit_note:
+            body["CreditNoteNumber"] = self.number
+        else:
+            body["InvoiceNumber"] = self.number
+            body["DueDate"] = self.due_date.isoformat()
+            if self.url:
+                body["Url"] = self.url
+        return body
+
+
+def provet_reference(invoice_id: int) -> str:
+    """The Reference that ties a Xero document back to its Provet invoice (also used to look it up)."""
+    return f"Provet #{invoice_id}"
+
+
+def translate(
+    invoice: Invoice,
+    rows: Sequence[InvoiceRow],
+    contact_id: str,
+    mapping: Mapping,
+    vat_groups: Iterable[VatGroup],
+    xero: XeroReference,
+    url: str = "",
+) -> XeroDocument | Hold:
+    """The Xero document for a finalised Provet invoice or credit note, or why it must wait."""
+    org = xero.organisation
+    if invoice.currency and invoice.currency != org.base_currency:
+        return Hold(
+            "currency",
+            f"it is in {invoice.currency}, but the Xero organisation works in {org.base_currency}",
+            "Enter it in Xero by hand, or correct the currency in Provet, then Retry.",
+        )
+    if invoice.invoice_date is None:
+        return Hold("no_date", "it has no invoice date", "Check the invoice in Provet, then Retry.")
+    lock = org.lock_date
+    if lock and invoice.invoice_date <= lock:
+        return Hold(
+            "lock_date",
+            f"it is dated {invoice.invoice_date.isoformat()}, on or before Xero's lock date {lock.isoformat()}",
+            "Ask the accountant to move the lock date in Xero (or enter it by hand), then Retry.",
+        )
+    if not rows:
+        return Hold("no_rows", "it has no rows", "Check the invoice in Provet; an empty document is not sent.")
+    if money(sum((r.sum_total for r in rows), Decimal(0))) != money(invoice.total_with_vat):
+        return Hold(
+            "rows_do_not_add_up",
+            f"its rows add up to {money(sum((r.sum_total for r in rows), Decimal(0)))}, "
+            f"not to its total {money(invoice.total_with_vat)}",
+            "Check the invoice in Provet, then Retry.",
+        )
+    # Credit notes go to Xero with positive amounts; the Provet flag, not the sign, makes it a credit note.
+    negative = invoice.total_with_vat < 0 or (invoice.total_with_vat == 0 and all(r.quantity <= 0 for r in rows))
+    sign = Decimal(-1) if invoice.credit_note and negative else Decimal(1)
+    if not invoice.credit_note and invoice.total_with_vat < 0:
+        return Hold(
+            "negative_invoice",
+            f"its total is negative ({money(invoice.total_with_vat)}), which Xero does not allow on an invoice",
+            "Issue it as a credit note in Provet.",
+        )
+    gross = invoice.vat_calculation_method == VAT_FROM_GROSS
+    lat = "Inclusive" if gross else "Exclusive"
+    codes = [a.code for a in xero.accounts if a.active]
+
+    lines: list[XeroLine] = []
+    total = tax_total = Decimal("0.00")
+    groups = list(vat_groups)
+    for row in rows:
+        found = vat_group_for_row(row, groups)
+        if found.group is None:
+            return Hold("vat_group_unknown", found.problem or "a row's VAT group cannot be told",
+                        "Correct the row's VAT in Provet, or make its VAT group unique, then Retry.")
+        tax_type = mapping.tax_type(found.group.id)
+        if tax_type is None:
+            return Hold(
+                "vat_group_unmapped",
+                f"VAT group '{found.group.title}' is not mapped",
+                f"Map VAT group '{found.group.title}' to a Xero tax rate, then Retry.",
+            )
+        rate = xero.tax_rate(tax_type)
+        if rate is None or not rate.active:
+            return Hold(
+                "tax_rate_unusable",
+                f"VAT group '{found.group.title}' is mapped to tax rate {tax_type}, which Xero cannot use now",
+                f"Map VAT group '{found.group.title}' to an active Xero tax rate, then Retry.",
+            )
+        account = mapping.sales_account(row.account_number, codes)
+        if account is None:
+            return Hold(
+                "sales_account_unmapped",
+                f"row '{row.name}' has sales account {row.account_number or '(none)'}, which is not mapped",
+                "Map the sales account, or choose a default sales account, then Retry.",
+            )
+        line = _line(row, sign, gross, account, tax_type)
+        amount, tax = line.amounts(rate.rate, lat)
+        lines.append(line)
+        total += amount if gross else amount + tax
+        tax_total += tax
+
+    target = money(invoice.total_with_vat * sign)
+    difference = target - total
+    if abs(difference) > CENT * (len(rows) + 1):
+        # More than rounding can explain: sending it with a large "rounding" line would hide an error.
+        return Hold(
+            "amounts_differ",
+            f"its rows give {total} in Xero but {target} in Provet, more than rounding can explain",
+            "Check the rows' prices and VAT in Provet, then Retry.",
+        )
+    if difference:
+        if not mapping.rounding_account:
+            return Hold(
+                "rounding_account_missing",
+                f"Xero would total it {total}, not {target}, and no rounding account is chosen",
+                "Choose a rounding account in the mapping, then Retry.",
+            )
+        lines.append(XeroLine("Rounding", Decimal(1), difference, mapping.rounding_account, NO_TAX))
+        total += difference
+
+    return XeroDocument(
+        provet_id=invoice.id,
+        is_credit_note=invoice.credit_note,
+        number=invoice.document_number,
+        contact_id=contact_id,
+        date=invoice.invoice_date,
+        due_date=max(invoice.invoice_due_date or invoice.invoice_date, invoice.invoice_date),
+        reference=provet_reference(invoice.id),
+        url=url if url.startswith(("https://", "http://")) else "",
+        line_amount_types=lat,
+        lines=tuple(lines),
+        status=mapping.invoice_status,
+        total=total,
+        total_tax=tax_total,
+    )
+
+
+def _line(row: InvoiceRow, sign: Decimal, gross: bool, account: str, tax_type: str) -> XeroLine:
+    """One Xero line for a Provet row: a discount becomes DiscountRate, a surcharge goes into the price."""
+    price = row.price_with_vat if gross else row.price
+    quantity = row.quantity * sign
+    discount: Decimal | None = None
+    if row.percentage_change < 0:
+        discount = -row.percentage_change
+        if discount > HUNDRED:
+            discount = HUNDRED
+    elif row.percentage_change > 0:
+        price = price * (HUNDRED + row.percentage_change) / HUNDRED
+    unit = price.quantize(UNIT_DP, rounding=ROUND_HALF_UP)
+    description = (row.name or "(no description)")[:MAX_DESCRIPTION]
+    if quantity == 0:
+        # Xero refuses a zero quantity; the row is worth nothing either way, so send 1 × 0.
+        quantity, unit = Decimal(1), Decimal(0)
+    return XeroLine(description, quantity, unit, account, tax_type, discount)

@@ -1,0 +1,69 @@
+"""Xero reference data the mapping is checked against: tax rates, accounts, the organisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class TaxRate:
+    tax_type: str
+    name: str
+    rate: Decimal  # effective rate, percent
+    status: str  # ACTIVE | DELETED | ARCHIVED | PENDING
+    can_apply_to_revenue: bool
+
+    @property
+    def active(self) -> bool:
+        return self.status == "ACTIVE"
+
+
+@dataclass(frozen=True)
+class Account:
+    code: str
+    name: str
+    type: str  # BANK, REVENUE, SALES, CURRLIAB, ...
+    status: str  # ACTIVE | ARCHIVED
+    enable_payments: bool
+    tax_type: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.status == "ACTIVE"
+
+    @property
+    def takes_payments(self) -> bool:
+        return self.type == "BANK" or self.enable_payments
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} {self.name}".strip()
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    base_currency: str
+    period_lock_date: date | None
+    end_of_year_lock_date: date | None
+
+    @property
+    def lock_date(self) -> date | None:
+        """The later of the two lock dates: nothing dated on or before it can be written."""
+        dates = [d for d in (self.period_lock_date, self.end_of_year_lock_date) if d]
+        return max(dates) if dates else None
+
+
+@dataclass(frozen=True)
+class XeroReference:
+    organisation: Organisation
+    tax_rates: tuple[TaxRate, ...]
+    accounts: tuple[Account, ...]
+
+    def tax_rate(self, tax_type: str) -> TaxRate | None:
+        return next((t for t in self.tax_rates if t.tax_type == tax_type), None)
+
+    def account(self, code: str) -> Account | None:
+        return next((a for a in self.accounts if a.code == code), None)
