@@ -11,6 +11,7 @@ import base64
 import hashlib
 import html
 import logging
+import os
 import secrets
 import socket
 import threading
@@ -178,10 +179,14 @@ class CallbackListener:
 
 class _LoopbackServer(HTTPServer):
     timeout = 0.5
-    allow_reuse_address = False  # a port somebody else listens on must count as taken
+    # POSIX: SO_REUSEADDR lets a port whose last sign-in left TIME_WAIT connections be bound again, while
+    # a port another program listens on is still refused. Windows' SO_REUSEADDR would allow stealing a port
+    # in use, so there it stays off and SO_EXCLUSIVEADDRUSE is set instead.
+    allow_reuse_address = os.name == "posix"
 
     def server_bind(self) -> None:
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)
+        if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
         super().server_bind()
 
 

@@ -1,0 +1,472 @@
+"""The Xero accounting API through the official xero-python SDK, with limits, retries and plain errors.
+
+The SDK does the HTTP, the auth header and the URL; this wrapper adds what a sync needs and the SDK does
+not: fresh tokens from the TokenManager (xero-python cannot refresh a PKCE token), pacing under the
+limits, waits on 429, backoff with jitter on 5xx and lost answers, one retry after a 401, and answers read
+into small frozen dataclasses. Bodies are sent as Xero's own PascalCase JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+import urllib3
+from xero_python.accounting import AccountingApi
+from xero_python.api_client import ApiClient, Configuration
+from xero_python.api_client.oauth2 import OAuth2Token
+from xero_python.exceptions import ApiException
+
+from provet_xero_gui.xero.limits import DayLimitLow, XeroLimiter
+from provet_xero_gui.xero.reference import Account, Organisation, TaxRate, XeroReference
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+MAX_BACKOFF = 60.0
+TIMEOUT = (10, 90)
+PAGE_SIZE = 1000
+
+
+class TokenSource(Protocol):
+    def access_token(self) -> str: ...
+    def invalidate(self, access_token: str) -> None: ...
+
+
+class XeroApiError(Exception):
+    """A Xero call failed for good; the message says what happened in plain words."""
+
+    def __init__(self, message: str, status: int = 0, lost: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.lost = lost  # the request may have been carried out: look before writing again
+
+
+class XeroValidationError(XeroApiError):
+    """A 400 for the whole request (one element sent alone, or an endpoint without per-element errors)."""
+
+    def __init__(self, messages: Sequence[str]) -> None:
+        super().__init__("Xero refused it: " + "; ".join(messages), 400)
+        self.messages = tuple(messages)
+
+
+# --- parsing Xero's JSON ---------------------------------------------------------------------------------
+
+_MS_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
+
+
+def parse_xero_datetime(value: Any) -> datetime | None:
+    """Xero writes `/Date(1700000000000+0000)/` for *UTC fields and ISO text for others."""
+    if not value or not isinstance(value, str):
+        return None
+    m = _MS_DATE.fullmatch(value)
+    if m:
+        return datetime.fromtimestamp(int(m.group(1)) / 1000, UTC)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_xero_date(value: Any) -> date | None:
+    dt = parse_xero_datetime(value)
+    return dt.date() if dt else None
+
+
+def _dec(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)) if value is not None else Decimal(0)
+    except ArithmeticError:
+        return Decimal(0)
+
+
+def validation_messages(element: dict[str, Any]) -> tuple[str, ...]:
+    """The ValidationErrors of one element (and of its line items and nested parts)."""
+    out = [str(e.get("Message", "")) for e in element.get("ValidationErrors") or [] if isinstance(e, dict)]
+    return tuple(m for m in out if m)
+
+
+@dataclass(frozen=True)
+class XeroDocumentState:
+    """An invoice or credit note as Xero holds it."""
+
+    xero_id: str
+    number: str
+    type: str
+    status: str
+    contact_id: str
+    reference: str
+    total: Decimal
+    amount_due: Decimal
+    amount_paid: Decimal
+    amount_credited: Decimal
+    has_errors: bool
+    errors: tuple[str, ...]
+    updated: datetime | None
+
+    @classmethod
+    def parse(cls, e: dict[str, Any]) -> XeroDocumentState:
+        is_credit = "CreditNoteID" in e
+        contact = e.get("Contact") or {}
+        return cls(
+            xero_id=str(e.get("CreditNoteID" if is_credit else "InvoiceID") or ""),
+            number=str(e.get("CreditNoteNumber" if is_credit else "InvoiceNumber") or ""),
+            type=str(e.get("Type") or ("ACCRECCREDIT" if is_credit else "ACCREC")),
+            status=str(e.get("Status") or ""),
+            contact_id=str(contact.get("ContactID") or ""),
+            reference=str(e.get("Reference") or ""),
+            total=_dec(e.get("Total")),
+            amount_due=_dec(e.get("AmountDue") if not is_credit else e.get("RemainingCredit")),
+            amount_paid=_dec(e.get("AmountPaid")),
+            amount_credited=_dec(e.get("AmountCredited")),
+            has_errors=bool(e.get("HasErrors")) or e.get("StatusAttributeString") == "ERROR",
+            errors=validation_messages(e),
+            updated=parse_xero_datetime(e.get("UpdatedDateUTC")),
+        )
+
+
+@dataclass(frozen=True)
+class XeroContactState:
+    xero_id: str
+    name: str
+    contact_number: str
+    email: str
+    status: str
+    has_errors: bool
+    errors: tuple[str, ...]
+    updated: datetime | None
+    first_name: str = ""
+    last_name: str = ""
+    tax_number: str = ""
+    phone: str = ""
+    street: str = ""
+    postcode: str = ""
+    city: str = ""
+    country: str = ""
+
+    @classmethod
+    def parse(cls, e: dict[str, Any]) -> XeroContactState:
+        address = next(
+            (a for a in e.get("Addresses") or [] if isinstance(a, dict) and a.get("AddressType") == "POBOX"),
+            {},
+        )
+        phone = next(
+            (p for p in e.get("Phones") or [] if isinstance(p, dict) and p.get("PhoneType") == "DEFAULT"),
+            {},
+        )
+        return cls(
+            xero_id=str(e.get("ContactID") or ""),
+            name=str(e.get("Name") or ""),
+            contact_number=str(e.get("ContactNumber") or ""),
+            email=str(e.get("EmailAddress") or ""),
+            status=str(e.get("ContactStatus") or "ACTIVE"),
+            has_errors=bool(e.get("HasValidationErrors")) or e.get("StatusAttributeString") == "ERROR",
+            errors=validation_messages(e),
+            updated=parse_xero_datetime(e.get("UpdatedDateUTC")),
+            first_name=str(e.get("FirstName") or ""),
+            last_name=str(e.get("LastName") or ""),
+            tax_number=str(e.get("TaxNumber") or ""),
+            phone=str(phone.get("PhoneNumber") or ""),
+            street=str(address.get("AddressLine1") or ""),
+            postcode=str(address.get("PostalCode") or ""),
+            city=str(address.get("City") or ""),
+            country=str(address.get("Country") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class XeroPaymentState:
+    xero_id: str
+    invoice_id: str
+    invoice_number: str
+    account_code: str
+    date: date | None
+    amount: Decimal
+    reference: str
+    status: str  # AUTHORISED | DELETED
+    payment_type: str
+    has_errors: bool
+    errors: tuple[str, ...]
+    updated: datetime | None
+
+    @classmethod
+    def parse(cls, e: dict[str, Any]) -> XeroPaymentState:
+        invoice = e.get("Invoice") or {}
+        account = e.get("Account") or {}
+        return cls(
+            xero_id=str(e.get("PaymentID") or ""),
+            invoice_id=str(invoice.get("InvoiceID") or ""),
+            invoice_number=str(invoice.get("InvoiceNumber") or ""),
+            account_code=str(account.get("Code") or ""),
+            date=parse_xero_date(e.get("Date")),
+            amount=_dec(e.get("Amount")),
+            reference=str(e.get("Reference") or ""),
+            status=str(e.get("Status") or ""),
+            payment_type=str(e.get("PaymentType") or ""),
+            has_errors=bool(e.get("HasValidationErrors")) or e.get("StatusAttributeString") == "ERROR",
+            errors=validation_messages(e),
+            updated=parse_xero_datetime(e.get("UpdatedDateUTC")),
+        )
+
+
+# --- the client ------------------------------------------------------------------------------------------
+
+
+class XeroClient:
+    def __init__(
+        self,
+        api_url: str,
+        tenant_id: str,
+        tokens: TokenSource,
+        *,
+        limiter: XeroLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self._tokens = tokens
+        self.limiter = limiter or XeroLimiter(sleep=sleep)
+        self._sleep = sleep
+        self.calls: Counter[str] = Counter()
+        self._calls_lock = threading.Lock()
+        self._current_token = ""
+        config = Configuration(oauth2_token=OAuth2Token(client_id="provet-xero"))
+        self._api_client = ApiClient(
+            config,
+            pool_threads=1,
+            oauth2_token_getter=self._token_for_sdk,
+            oauth2_token_saver=lambda _token: None,  # tokens are saved by the TokenManager, never by the SDK
+        )
+        # Configuration() shares its first instance's values: set this client's token object explicitly.
+        self._api_client.configuration.oauth2_token = OAuth2Token(client_id="provet-xero")
+        # Our own loop decides about retries (with the same Idempotency-Key); urllib3 must not retry on its own.
+        self._api_client.rest_client.pool_manager.connection_pool_kw["retries"] = urllib3.Retry(
+            total=0, connect=0, read=0, redirect=0, status=0, raise_on_redirect=False
+        )
+        self.api = AccountingApi(self._api_client, base_url=api_url.rstrip("/") + "/api.xro/2.0")
+
+    def _token_for_sdk(self) -> dict[str, Any]:
+        self._current_token = self._tokens.access_token()
+        # expires_at None: the SDK treats the token as valid and never tries to refresh it itself.
+        return {
+            "access_token": self._current_token,
+            "scope": [],
+            "expires_in": 1800,
+            "token_type": "Bearer",
+            "expires_at": None,
+        }
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    # --- the call loop --------------------------------------------------------------------------------
+    def call(self, name: str, method: Callable[..., Any], /, **kwargs: Any) -> Any:
+        """One API call as decoded JSON, retried as the answer says. Raises XeroApiError / DayLimitLow."""
+        renewed = False
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            self.limiter.before_call()
+            with self._calls_lock:
+                self.calls[name] += 1
+            try:
+                resp, _status, headers = method(
+                    self.tenant_id,
+                    _return_http_data_only=False,
+                    _preload_content=False,
+                    _request_timeout=TIMEOUT,
+                    **kwargs,
+                )
+                self.limiter.after_call(headers or {})
+                return _decode(resp.data)
+            except ApiException as exc:
+                headers = exc.headers or {}
+                self.limiter.after_call(headers)
+                status = exc.status or 0
+                if status == 401 and not renewed:
+                    renewed = True
+                    self._tokens.invalidate(self._current_token)
+                    continue
+                if status == 429:
+                    self.limiter.rate_limited(
+                        headers.get("X-Rate-Limit-Problem"), _retry_after(headers.get("Retry-After"))
+                    )
+                    continue
+                if status >= 500 or status == 0:
+                    if attempt == MAX_ATTEMPTS:
+                        raise XeroApiError(
+                            f"Xero kept failing ({status or 'no answer'}) for {name}; it will be tried again "
+                            "on the next sync.", status, lost=True) from None
+                    self._backoff(attempt)
+                    continue
+                raise _error_for(name, status, exc.body) from None
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                log.warning("no answer from Xero for %s (%s); trying again", name, type(exc).__name__)
+                if attempt == MAX_ATTEMPTS:
+                    raise XeroApiError(
+                        f"Xero could not be reached for {name}; it will be tried again on the next sync.",
+                        lost=True,
+                    ) from None
+                self._backoff(attempt)
+        raise XeroApiError(f"Xero kept refusing {name}; it will be tried again on the next sync.")
+
+    def _backoff(self, attempt: int) -> None:
+        self._sleep(min(MAX_BACKOFF, (2 ** (attempt - 1)) * (0.5 + random.random())))
+
+    # --- reference data -------------------------------------------------------------------------------
+    def reference(self) -> XeroReference:
+        org = self.call("GET Organisation", self.api.get_organisations)["Organisations"][0]
+        taxes = self.call("GET TaxRates", self.api.get_tax_rates)["TaxRates"]
+        accounts = self.call("GET Accounts", self.api.get_accounts)["Accounts"]
+        return XeroReference(
+            Organisation(
+                name=str(org.get("Name") or ""),
+                base_currency=str(org.get("BaseCurrency") or ""),
+                period_lock_date=parse_xero_date(org.get("PeriodLockDate")),
+                end_of_year_lock_date=parse_xero_date(org.get("EndOfYearLockDate")),
+            ),
+            tuple(
+                TaxRate(
+                    tax_type=str(t.get("TaxType") or ""),
+                    name=str(t.get("Name") or ""),
+                    rate=_dec(t.get("EffectiveRate", t.get("DisplayTaxRate"))),
+                    status=str(t.get("Status") or ""),
+                    can_apply_to_revenue=bool(t.get("CanApplyToRevenue")),
+                )
+                for t in taxes
+            ),
+            tuple(
+                Account(
+                    code=str(a.get("Code") or ""),
+                    name=str(a.get("Name") or ""),
+                    type=str(a.get("Type") or ""),
+                    status=str(a.get("Status") or ""),
+                    enable_payments=bool(a.get("EnablePaymentsToAccount")),
+                    tax_type=str(a.get("TaxType") or ""),
+                )
+                for a in accounts
+                if a.get("Code")
+            ),
+        )
+
+    # --- writes ---------------------------------------------------------------------------------------
+    def put_contacts(self, contacts: list[dict[str, Any]], key: str) -> list[XeroContactState]:
+        data = self.call("PUT Contacts", self.api.create_contacts, contacts={"Contacts": contacts},
+                         summarize_errors=False, idempotency_key=key)
+        return [XeroContactState.parse(e) for e in data.get("Contacts", [])]
+
+    def update_contacts(self, contacts: list[dict[str, Any]], key: str) -> list[XeroContactState]:
+        data = self.call("POST Contacts", self.api.update_or_create_contacts, contacts={"Contacts": contacts},
+                         summarize_errors=False, idempotency_key=key)
+        return [XeroContactState.parse(e) for e in data.get("Contacts", [])]
+
+    def put_invoices(self, invoices: list[dict[str, Any]], key: str) -> list[XeroDocumentState]:
+        data = self.call("PUT Invoices", self.api.create_invoices, invoices={"Invoices": invoices},
+                         summarize_errors=False, unitdp=4, idempotency_key=key)
+        return [XeroDocumentState.parse(e) for e in data.get("Invoices", [])]
+
+    def put_credit_notes(self, notes: list[dict[str, Any]], key: str) -> list[XeroDocumentState]:
+        data = self.call("PUT CreditNotes", self.api.create_credit_notes, credit_notes={"CreditNotes": notes},
+                         summarize_errors=False, unitdp=4, idempotency_key=key)
+        return [XeroDocumentState.parse(e) for e in data.get("CreditNotes", [])]
+
+    def allocate_credit_note(self, credit_note_id: str, invoice_id: str, amount: Decimal, on: date, key: str) -> None:
+        body = {"Allocations": [{"Invoice": {"InvoiceID": invoice_id}, "Amount": float(amount),
+                                 "Date": on.isoformat()}]}
+        self.call("PUT CreditNotes/Allocations", self.api.create_credit_note_allocation,
+                  credit_note_id=credit_note_id, allocations=body, idempotency_key=key)
+
+    def void_invoice(self, invoice_id: str, key: str) -> XeroDocumentState:
+        data = self.call("POST Invoices/{id}", self.api.update_invoice, invoice_id=invoice_id,
+                         invoices={"Invoices": [{"InvoiceID": invoice_id, "Status": "VOIDED"}]}, idempotency_key=key)
+        return XeroDocumentState.parse(data["Invoices"][0])
+
+    def put_payments(self, payments: list[dict[str, Any]], key: str) -> list[XeroPaymentState]:
+        data = self.call("PUT Payments", self.api.create_payments, payments={"Payments": payments},
+                         summarize_errors=False, idempotency_key=key)
+        return [XeroPaymentState.parse(e) for e in data.get("Payments", [])]
+
+    def delete_payment(self, payment_id: str, key: str) -> XeroPaymentState:
+        data = self.call("POST Payments/{id}", self.api.delete_payment, payment_id=payment_id,
+                         payment_delete={"Status": "DELETED"}, idempotency_key=key)
+        return XeroPaymentState.parse(data["Payments"][0])
+
+    # --- reads ----------------------------------------------------------------------------------------
+    def invoices_by_number(self, numbers: Sequence[str]) -> list[XeroDocumentState]:
+        if not numbers:
+            return []
+        data = self.call("GET Invoices", self.api.get_invoices, invoice_numbers=list(numbers), page=1,
+                         page_size=PAGE_SIZE, include_archived=True)
+        return [XeroDocumentState.parse(e) for e in data.get("Invoices", [])]
+
+    def credit_notes_by_number(self, numbers: Sequence[str]) -> list[XeroDocumentState]:
+        if not numbers:
+            return []
+        where = " OR ".join(f'CreditNoteNumber=="{_quote(n)}"' for n in numbers)
+        data = self.call("GET CreditNotes", self.api.get_credit_notes, where=where, page=1, page_size=PAGE_SIZE)
+        return [XeroDocumentState.parse(e) for e in data.get("CreditNotes", [])]
+
+    def contacts_by_number(self, numbers: Sequence[str]) -> list[XeroContactState]:
+        if not numbers:
+            return []
+        where = " OR ".join(f'ContactNumber=="{_quote(n)}"' for n in numbers)
+        data = self.call("GET Contacts", self.api.get_contacts, where=where, page=1, page_size=PAGE_SIZE,
+                         include_archived=True)
+        return [XeroContactState.parse(e) for e in data.get("Contacts", [])]
+
+    def contacts_by_name(self, names: Sequence[str]) -> list[XeroContactState]:
+        if not names:
+            return []
+        where = " OR ".join(f'Name=="{_quote(n)}"' for n in names)
+        data = self.call("GET Contacts", self.api.get_contacts, where=where, page=1, page_size=PAGE_SIZE)
+        return [XeroContactState.parse(e) for e in data.get("Contacts", [])]
+
+
+def _quote(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _decode(body: bytes | None) -> Any:
+    if not body:
+        return {}
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise XeroApiError("Xero's answer could not be read (damaged or cut off).", lost=True) from None
+
+
+def _retry_after(value: str | None) -> float:
+    try:
+        return max(1.0, float(value)) if value else 60.0
+    except ValueError:
+        return 60.0
+
+
+def _error_for(name: str, status: int, body: Any) -> XeroApiError:
+    data: Any = None
+    if isinstance(body, bytes | str):
+        try:
+            data = json.loads(body)
+        except (ValueError, TypeError):
+            data = None
+    if status == 400 and isinstance(data, dict):
+        messages = [m for el in data.get("Elements") or [] if isinstance(el, dict) for m in validation_messages(el)]
+        return XeroValidationError(messages or [str(data.get("Message") or "validation error")])
+    if status == 403:
+        return XeroApiError("Xero refused access to the organisation: the connection may lack a permission "
+                            "or the organisation was disconnected. Sign in to Xero again.", status)
+    if status == 404:
+        return XeroApiError(f"Xero does not have what {name} asked for (404).", status)
+    return XeroApiError(f"Xero refused {name} (HTTP {status}).", status)
+
+
+__all__ = ["DayLimitLow", "XeroApiError", "XeroClient", "XeroValidationError"]
