@@ -257,6 +257,39 @@ def cmd_disconnect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from provet_xero_gui.sandbox.runner import Sandbox
+
+    try:
+        sandbox = Sandbox(
+            seed=args.seed, size=args.size, provet_port=args.port_provet, xero_port=args.port_xero,
+            time_scale=args.time_scale,
+        ).start()
+    except OSError as exc:
+        raise CliError(f"the sandbox could not start: {exc.strerror or exc}") from None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(sandbox.describe(), flush=True)
+    print("\nRunning until Ctrl+C.", file=sys.stderr, flush=True)
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return EXIT_OK
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="provet-xero",
@@ -284,6 +317,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("disconnect", help="end a connection and delete its secrets")
     p.add_argument("service", choices=("xero", "provet"))
     p.set_defaults(func=cmd_disconnect)
+
+    p = sub.add_parser("sandbox", help="run the simulated Provet Cloud and Xero on this computer until Ctrl+C")
+    p.add_argument("--port-provet", type=int, default=0, metavar="N", help="Provet port (default: any free one)")
+    p.add_argument("--port-xero", type=int, default=0, metavar="N", help="Xero port (default: any free one)")
+    p.add_argument("--size", type=int, default=12, metavar="N", help="about how many finalised invoices (12)")
+    p.add_argument("--seed", type=int, default=1, help="the clinic generator's seed (1)")
+    p.add_argument("--time-scale", type=_positive, default=1.0, metavar="X",
+                   help="run the sandbox clock X times faster (limits and token expiry)")
+    p.set_defaults(func=cmd_sandbox)
     return parser
 
 

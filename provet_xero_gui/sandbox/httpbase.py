@@ -147,7 +147,8 @@ class SandboxServer:
 
     def start(self) -> SandboxServer:
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name=f"sandbox-{self.name}", daemon=True
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{self.name}",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -203,6 +204,9 @@ class _Server(ThreadingHTTPServer):
 def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as two writes; with Nagle on, every keep-alive answer waits ~40 ms for
+        # a delayed ACK (measured 42 ms against 0.7 ms).
+        disable_nagle_algorithm = True
         server_version = f"provet-xero-sandbox-{server.name}"
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
