@@ -13,14 +13,15 @@ import logging
 import sys
 import webbrowser
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from provet_xero_gui import __version__
-from provet_xero_gui.credentials import Credentials, CredentialsError
+from provet_xero_gui.credentials import CredentialsError
+from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.client import ProvetClient, ProvetError
-from provet_xero_gui.settings import AppPaths, Endpoints, ProvetSettings, Settings, SettingsFile, XeroSettings
-from provet_xero_gui.store import Store, StoreError
+from provet_xero_gui.settings import ProvetSettings, XeroSettings
+from provet_xero_gui.store import StoreError
 from provet_xero_gui.xero.identity import IdentityClient, Tenant, XeroAuthError
 from provet_xero_gui.xero.oauth import SignInError
 from provet_xero_gui.xero.signin import ChooseOrganisation, select_tenant, sign_in
@@ -32,30 +33,6 @@ EXIT_OK, EXIT_ATTENTION, EXIT_CANNOT_RUN = 0, 1, 2
 
 class CliError(Exception):
     """Stops a command with exit code 2 and a plain message on stderr."""
-
-
-@dataclass(frozen=True)
-class Profile:
-    """The pieces one command needs, opened from the environment."""
-
-    paths: AppPaths
-    settings_file: SettingsFile
-    settings: Settings
-    settings_problem: str | None
-    endpoints: Endpoints
-
-    @classmethod
-    def open(cls) -> Profile:
-        paths = AppPaths.from_env().ensure()
-        settings_file = SettingsFile(paths.settings_file)
-        loaded = settings_file.load()
-        return cls(paths, settings_file, loaded.settings, loaded.problem, Endpoints.from_env())
-
-    def credentials(self) -> Credentials:
-        return Credentials(self.settings.profile_id, remembered_backend=self.settings.keyring_backend)
-
-    def store(self) -> Store:
-        return Store(self.paths.store_file)
 
 
 def _status(profile: Profile) -> dict[str, Any]:
