@@ -13,17 +13,39 @@ import logging
 import sys
 import webbrowser
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any
 
 from provet_xero_gui import __version__
 from provet_xero_gui.credentials import CredentialsError
+from provet_xero_gui.demo import ProgressPrinter, run_headless_demo
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.client import ProvetClient, ProvetError
-from provet_xero_gui.settings import ProvetSettings, XeroSettings
+from provet_xero_gui.provet.records import PaymentMethod, RecordError, VatGroup
+from provet_xero_gui.settings import ProvetSettings, XeroSettings, write_json_atomically
 from provet_xero_gui.store import StoreError
+from provet_xero_gui.sync.context import NotConnected, open_provet, open_xero
+from provet_xero_gui.sync.events import SyncResult
+from provet_xero_gui.sync.mapping import (
+    RECENT_INVOICES,
+    Mapping,
+    MappingError,
+    MappingFile,
+    check_mapping,
+    parse_mapping_text,
+    read_payment_methods,
+    read_usage,
+    read_vat_groups,
+    suggest_mapping,
+)
+from provet_xero_gui.sync.runner import CannotSync, run_sync
+from provet_xero_gui.sync.state import AttentionItem, SyncState
+from provet_xero_gui.xero.client import XeroApiError, XeroClient
 from provet_xero_gui.xero.identity import IdentityClient, Tenant, XeroAuthError
+from provet_xero_gui.xero.limits import DayLimitLow
 from provet_xero_gui.xero.oauth import SignInError
+from provet_xero_gui.xero.reference import XeroReference
 from provet_xero_gui.xero.signin import ChooseOrganisation, select_tenant, sign_in
 
 log = logging.getLogger(__name__)
@@ -260,6 +282,258 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- mapping -------------------------------------------------------------------------------------------
+
+
+def _read_text(name: str) -> str:
+    if name == "-":
+        return sys.stdin.read() if sys.stdin else ""
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CliError(f"there is no file {name}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{name} is not a text file (UTF-8 JSON expected)") from None
+    except OSError as exc:
+        raise CliError(f"{name} cannot be read: {exc.strerror or exc}") from None
+
+
+def _mapping_summary(mapping: Mapping) -> str:
+    return (
+        f"{len(mapping.vat_groups)} VAT groups, {len(mapping.payment_methods)} payment methods, "
+        f"{len(mapping.sales_accounts)} sales accounts"
+    )
+
+
+def _saved_mapping(profile: Profile) -> Mapping:
+    try:
+        return MappingFile(profile.paths.mapping_file).load()
+    except MappingError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_mapping_import(args: argparse.Namespace) -> int:
+    profile = Profile.open()
+    text = _read_text(args.file)
+    try:
+        mapping = parse_mapping_text(text, "standard input" if args.file == "-" else args.file)
+    except MappingError as exc:
+        raise CliError(f"{exc}. Nothing was changed.") from None
+    MappingFile(profile.paths.mapping_file).save(mapping)
+    print(f"Mapping imported ({_mapping_summary(mapping)}). Run `provet-xero mapping check` to check it against Xero.")
+    return EXIT_OK
+
+
+def cmd_mapping_export(args: argparse.Namespace) -> int:
+    profile = Profile.open()
+    mapping = _saved_mapping(profile)
+    if args.file == "-":
+        print(json.dumps(mapping.to_json(), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    try:
+        write_json_atomically(Path(args.file), mapping.to_json())
+    except OSError as exc:
+        raise CliError(f"{args.file} cannot be written: {exc.strerror or exc}") from None
+    print(f"Mapping exported to {args.file}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _open_for_mapping(profile: Profile) -> tuple[ProvetClient, XeroClient]:
+    try:
+        credentials = profile.credentials()
+        provet = open_provet(profile, credentials)
+        xero, _tokens = open_xero(profile, credentials)
+    except NotConnected as exc:
+        raise CliError(str(exc)) from None
+    return provet, xero
+
+
+def _fetch_reference(
+    provet: ProvetClient, xero: XeroClient
+) -> tuple[list[VatGroup], list[PaymentMethod], XeroReference]:
+    try:
+        groups, methods = read_vat_groups(provet), read_payment_methods(provet)
+        return groups, methods, xero.reference()
+    except (ProvetError, RecordError, XeroApiError, XeroAuthError, DayLimitLow, CredentialsError) as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_mapping_check(args: argparse.Namespace) -> int:
+    profile = Profile.open()
+    mapping = _saved_mapping(profile)
+    provet, xero = _open_for_mapping(profile)
+    groups, methods, reference = _fetch_reference(provet, xero)
+    try:
+        usage = read_usage(provet, groups, start_date=mapping.start_date, limit=args.invoices)
+    except (ProvetError, RecordError) as exc:
+        raise CliError(str(exc)) from None
+    problems = [*usage.row_problems, *check_mapping(
+        mapping, reference, groups, methods, usage.vat_groups, usage.payment_keys, usage.account_numbers)]
+    if args.json:
+        print(json.dumps({
+            "ready": not problems,
+            "organisation": reference.organisation.name,
+            "invoices_read": usage.invoices_read,
+            "invoices_total": usage.invoices_total,
+            "problems": [{"where": p.where, "message": p.message, "fix": p.fix} for p in problems],
+        }, indent=2, ensure_ascii=False))
+    else:
+        print(f"Checked against the Xero organisation '{reference.organisation.name}' and the newest "
+              f"{usage.invoices_read} of {usage.invoices_total} finalised Provet invoices.")
+        for problem in problems:
+            print(problem.line())
+        if problems:
+            n = len(problems)
+            print(f"{n} problem{'s' if n > 1 else ''} to fix before syncing; then run `provet-xero mapping check` "
+                  "again.")
+        else:
+            print("The mapping is ready.")
+    return EXIT_ATTENTION if problems else EXIT_OK
+
+
+def cmd_mapping_suggest(args: argparse.Namespace) -> int:
+    profile = Profile.open()
+    mapping_file = MappingFile(profile.paths.mapping_file)
+    base = _saved_mapping(profile) if mapping_file.exists() and not args.fresh else None
+    provet, xero = _open_for_mapping(profile)
+    groups, methods, reference = _fetch_reference(provet, xero)
+    suggestion = suggest_mapping(reference, groups, methods, base=base)
+    for note in suggestion.notes:
+        print(f"provet-xero: {note}", file=sys.stderr)
+    if args.save:
+        mapping_file.save(suggestion.mapping)
+        kept = " (what was already mapped is kept)" if base else ""
+        print(f"Suggested mapping saved{kept}: {_mapping_summary(suggestion.mapping)}. Run `provet-xero mapping "
+              "check` to check it.")
+    else:
+        print(json.dumps(suggestion.mapping.to_json(), indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+_CAUSE_TITLES = {
+    "anonymous": "Held by rule: anonymous sales (no client)",
+    "vat_group_unmapped": "VAT group not mapped",
+    "vat_group_unknown": "VAT group cannot be told from the row",
+    "tax_rate_unusable": "Tax rate cannot be used in Xero",
+    "sales_account_unmapped": "Sales account not mapped",
+    "rounding_account_missing": "No rounding account",
+    "lock_date": "Dated on or before Xero's lock date",
+    "number_taken": "Number already used in Xero",
+    "xero_rejected": "Refused by Xero",
+    "contact_rejected": "Client refused by Xero",
+    "unreadable": "Could not be read from Provet",
+    "void_refused": "Voided in Provet, cannot be voided in Xero",
+    "allocation_refused": "Credit note not allocated",
+    "currency": "Other currency",
+    "amounts_differ": "Amounts do not add up",
+}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _print_result(result: SyncResult) -> None:
+    sent = ", ".join(_plural(n, k.replace("_", " ")) for k, n in sorted(result.sent.items())) or "nothing new"
+    lines = ["Sync stopped early." if result.stopped else "Sync finished.", f"  Sent to Xero:    {sent}"]
+    if result.held_by_rule:
+        held = ", ".join(f"{n} {_CAUSE_TITLES.get(c, c).split(': ')[-1]}" for c, n in result.held_by_rule.items())
+        lines.append(f"  Held by rule:    {held}")
+    if result.held:
+        held = ", ".join(f"{n} {_CAUSE_TITLES.get(c, c).lower()}" for c, n in sorted(result.held.items()))
+        lines.append(f"  Held this pass:  {held}")
+    for reason, n in sorted(result.skipped.items()):
+        lines.append(f"  Skipped:         {n} {reason}")
+    left = f", {result.xero_calls_left_today:,} left today" if result.xero_calls_left_today is not None else ""
+    lines.append(f"  Xero calls:      {result.xero_calls} this pass{left}")
+    lines.append(f"  Provet calls:    {result.provet_calls}")
+    if result.attention_open:
+        lines.append(f"  Need attention:  {result.attention_open} — see `provet-xero attention`")
+    if result.stopped:
+        lines.append(f"  Stopped: {result.stopped}")
+    print("\n".join(lines))
+
+
+def _exit_code(result: SyncResult) -> int:
+    if result.stop_kind in ("connection_ended", "unreachable", "error"):
+        return EXIT_CANNOT_RUN
+    if result.stopped or result.attention_open:
+        return EXIT_ATTENTION
+    return EXIT_OK
+
+
+def _run_pass(args: argparse.Namespace, retry: list[str] = ()) -> int:
+    profile = Profile.open()
+    printer = ProgressPrinter() if not args.json else None
+    try:
+        result = run_sync(profile, events=printer, retry=retry)
+    except CannotSync as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        print(json.dumps({**asdict(result), "exit_code": _exit_code(result)}, indent=2))
+    else:
+        _print_result(result)
+    if result.stop_kind in ("connection_ended", "unreachable", "error"):
+        print(f"provet-xero: {result.stopped}", file=sys.stderr)
+    return _exit_code(result)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    return _run_pass(args)
+
+
+def _open_items(profile: Profile) -> list[AttentionItem]:
+    with profile.store() as store:
+        return SyncState(store).attention()
+
+
+def cmd_attention(args: argparse.Namespace) -> int:
+    items = _open_items(Profile.open())
+    if args.json:
+        print(json.dumps([{**asdict(i), "by_rule": i.by_rule} for i in items], indent=2, ensure_ascii=False))
+        return EXIT_ATTENTION if any(not i.by_rule for i in items) else EXIT_OK
+    if not items:
+        print("Nothing needs attention: everything that can go to Xero has gone.")
+        return EXIT_OK
+    groups: dict[str, list[AttentionItem]] = {}
+    for item in sorted(items, key=lambda i: (i.by_rule, i.cause, i.id)):
+        groups.setdefault(item.cause, []).append(item)
+    for cause, group in groups.items():
+        print(f"{_CAUSE_TITLES.get(cause, cause)} ({len(group)})")
+        for item in group:
+            print(f"  [{item.id}] {item.document}: {item.reason}")
+            print(f"       Fix: {item.fix}")
+        print()
+    problems = sum(1 for i in items if not i.by_rule)
+    print(f"{problems} need attention; retry one with `provet-xero retry ID`, or all with `provet-xero retry --all`.")
+    return EXIT_ATTENTION if problems else EXIT_OK
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    profile = Profile.open()
+    items = _open_items(profile)
+    if args.all:
+        chosen = items
+    else:
+        chosen = [i for i in items if i.id == args.id]
+        if not chosen:
+            raise CliError(f"there is no open attention item {args.id}; see `provet-xero attention`")
+    with profile.store() as store:
+        SyncState(store).drop_cache("xero_reference")  # the fix may have been made in Xero's settings
+    return _run_pass(args, retry=[i.provet_id for i in chosen])
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    if not args.headless:
+        raise CliError("the demo window arrives with the desktop app; use `provet-xero demo --headless`")
+    try:
+        result = run_headless_demo(size=args.size)
+    except (CannotSync, CredentialsError) as exc:
+        raise CliError(str(exc)) from None
+    _print_result(result)
+    return _exit_code(result)
+
+
 def _positive(value: str) -> float:
     number = float(value)
     if number <= 0:
@@ -294,6 +568,45 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("disconnect", help="end a connection and delete its secrets")
     p.add_argument("service", choices=("xero", "provet"))
     p.set_defaults(func=cmd_disconnect)
+
+    mapping = sub.add_parser("mapping", help="export, import, check or suggest the mapping onto Xero")
+    msub = mapping.add_subparsers(dest="mapping_command", metavar="ACTION", required=True)
+    p = msub.add_parser("export", help="write the saved mapping as JSON")
+    p.add_argument("file", metavar="FILE", help="where to write it ('-' for standard output)")
+    p.set_defaults(func=cmd_mapping_export)
+    p = msub.add_parser("import", help="check a mapping JSON file and save it for this profile")
+    p.add_argument("file", metavar="FILE", help="the file to read ('-' for standard input)")
+    p.set_defaults(func=cmd_mapping_import)
+    p = msub.add_parser("check", help="check the saved mapping against Provet and Xero as they are now")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--invoices", type=int, default=RECENT_INVOICES, metavar="N",
+                   help=f"how many of the newest finalised invoices to read for what is in use ({RECENT_INVOICES})")
+    p.set_defaults(func=cmd_mapping_check)
+    p = msub.add_parser("suggest", help="propose a mapping from Xero's tax rates and accounts")
+    p.add_argument("--save", action="store_true", help="save it (what is already mapped is kept)")
+    p.add_argument("--fresh", action="store_true", help="ignore the saved mapping")
+    p.set_defaults(func=cmd_mapping_suggest)
+
+    p = sub.add_parser("sync", help="one sync pass now")
+    p.add_argument("--once", action="store_true", help="one pass, then exit (the default from the command line)")
+    p.add_argument("--json", action="store_true", help="machine-readable summary")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("attention", help="documents that wait, with the reason and the fix")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_attention)
+
+    p = sub.add_parser("retry", help="try documents in the attention list again")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", nargs="?", type=int, help="the number shown by `provet-xero attention`")
+    which.add_argument("--all", action="store_true", help="every open item")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_retry)
+
+    p = sub.add_parser("demo", help="the app on the sandbox in a throwaway profile")
+    p.add_argument("--headless", action="store_true", help="setup and one full sync in the terminal")
+    p.add_argument("--size", type=int, default=60, metavar="N", help="about how many finalised invoices (60)")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("sandbox", help="run the simulated Provet Cloud and Xero on this computer until Ctrl+C")
     p.add_argument("--port-provet", type=int, default=0, metavar="N", help="Provet port (default: any free one)")

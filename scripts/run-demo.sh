@@ -1,6 +1,18 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the main job: bash scripts/run-demo.sh [arguments for provet-xero demo]
+# The demo runs on the built-in sandbox (simulated Provet Cloud and Xero) in a throwaway profile. Where no
+# desktop keyring is running (a server, a container), it starts a private one just for the demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/provet-xero status "$@"
+
+args=("$@")
+[ ${#args[@]} -eq 0 ] && args=(--headless)
+if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
+  exec .venv/bin/provet-xero demo "${args[@]}"
+fi
+keyring_home=$(mktemp -d)
+trap 'rm -rf "$keyring_home"' EXIT
+XDG_DATA_HOME="$keyring_home" dbus-run-session -- bash -c '
+  eval "$(printf "demo" | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+  exec .venv/bin/provet-xero demo "$@"' _ "${args[@]}" 2> >(grep -v "fd limit" >&2)

@@ -1,7 +1,10 @@
 """HTTP client for a Provet Cloud instance: client-credentials tokens, paging, limits, plain errors.
 
-Provet's limits are per endpoint over a rolling minute and answered with 429 + Retry-After; the client
-waits as told (bounded) rather than failing. A 401 gets a new token once, then fails clearly.
+Provet's limits are per endpoint over a rolling minute. The client paces itself with a `ProvetLimiter`
+(limits.py) so it waits *before* a budget would run over; a 429 that comes anyway (another program spending
+the same budget) is waited out as its Retry-After says (bounded). A 401 gets a new token once, then fails
+clearly. Reads are retried on 5xx and network errors; a write that is not safe to repeat is not: when its
+answer is lost, `ProvetUncertainWriteError` says so and the caller looks before writing again.
 Every error that leaves this module is a `ProvetError` whose message is for people and holds no secret.
 """
 
@@ -18,11 +21,14 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from provet_xero_gui.provet.limits import ProvetLimiter, call_cost
+
 log = logging.getLogger(__name__)
 
 API_PATH = "api/0.1/"
 TIMEOUT = (10, 60)  # connect, read
 MAX_ATTEMPTS = 6
+TOKEN_ATTEMPTS = 3
 MAX_WAIT_SECONDS = 120.0
 TOKEN_MARGIN_SECONDS = 60  # renew this long before expiry
 
@@ -47,6 +53,21 @@ class ProvetUnreachableError(ProvetError):
     """The host could not be reached (network, DNS, TLS, timeout)."""
 
 
+class ProvetRefusedError(ProvetError):
+    """Provet refused the request (a 4xx other than 401/403/404/429), e.g. a validation error on a write.
+
+    `status` is the HTTP status and `errors` Provet's answer (Django REST: `{"field": ["message"]}`)."""
+
+    def __init__(self, message: str, status: int, errors: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.errors = errors
+
+
+class ProvetUncertainWriteError(ProvetError):
+    """A write was sent but its answer was lost (dropped connection, timeout, 5xx): it may have been saved."""
+
+
 def normalise_instance_url(url: str) -> str:
     """`https://provetcloud.com/4321` → `https://provetcloud.com/4321/`; refuses what cannot be one."""
     url = url.strip()
@@ -62,12 +83,40 @@ def normalise_instance_url(url: str) -> str:
 
 
 def format_datetime(value: datetime) -> str:
-    """Provet's filter format for an aware datetime: `2024-03-20 00:00:00+00:00` (`+` is encoded later)."""
-    return value.isoformat(sep=" ", timespec="seconds")
+    """Provet's filter format for an aware datetime: `2024-03-20 00:00:00+00:00` (`+` is encoded later).
+
+    Microseconds are kept when there are any, so a cursor taken from a record's `modified` is exact."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("a Provet filter date and time needs a timezone")
+    return value.isoformat(sep=" ")
 
 
 def format_id_list(ids: list[int] | tuple[int, ...]) -> str:
     return "[" + ",".join(str(int(i)) for i in ids) + "]"
+
+
+RESOURCE_NAMES = {
+    "invoice": "invoices",
+    "invoicerow": "invoice rows",
+    "invoicepayment": "invoice payments",
+    "unallocatedpayment": "prepayments",
+    "client": "clients",
+    "phonenumber": "client phone numbers",
+    "vatgroup": "VAT groups",
+    "paymentmethod": "payment methods",
+    "department": "departments",
+}
+PERMISSION_FAMILIES = {  # the Provet permission family each resource needs
+    "invoice": "Financial: Invoices",
+    "invoicerow": "Financial: Invoices",
+    "invoicepayment": "Financial: Invoices",
+    "unallocatedpayment": "Financial: Invoices",
+    "client": "General: Patients and clients",
+    "phonenumber": "General: Patients and clients",
+    "vatgroup": "Settings: Settings page",
+    "paymentmethod": "Settings: Settings page",
+    "department": "Settings: Settings page",
+}
 
 
 @dataclass(frozen=True)
@@ -88,6 +137,7 @@ class ProvetClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        limiter: ProvetLimiter | None = None,
     ) -> None:
         self.instance_url = normalise_instance_url(instance_url)
         self.api_url = self.instance_url + API_PATH
@@ -98,24 +148,36 @@ class ProvetClient:
         self._monotonic = monotonic
         self._token: str | None = None
         self._token_expires = 0.0
-        self.calls: dict[str, int] = {}
+        self.limiter = limiter or ProvetLimiter(clock=monotonic, sleep=sleep)
+        self.calls: dict[str, int] = {}  # "GET /invoice/" -> requests that reached Provet (429s included)
+        self.cost: dict[str, int] = {}  # "GET /invoice/" -> budget Provet charged (429s are free)
+        self.rate_limited: dict[str, int] = {}  # "GET /invoice/" -> 429 answers
 
     def __repr__(self) -> str:
         return f"ProvetClient({self.instance_url!r}, client_id={self._client_id!r})"
 
     # --- tokens ---------------------------------------------------------------------------------------
     def _fetch_token(self) -> None:
+        """A new token; a lost answer or a 5xx is tried again (a failed connection is not: wrong address)."""
         url = self.instance_url + "oauth2/token/"
-        try:
-            resp = self._session.post(
-                url,
-                data={"grant_type": "client_credentials", "scope": "restapi"},
-                auth=(self._client_id, self._secret),
-                timeout=TIMEOUT,
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            raise self._unreachable(exc) from None
+        for attempt in range(1, TOKEN_ATTEMPTS + 1):
+            try:
+                resp = self._session.post(
+                    url,
+                    data={"grant_type": "client_credentials", "scope": "restapi"},
+                    auth=(self._client_id, self._secret),
+                    timeout=TIMEOUT,
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                if attempt == TOKEN_ATTEMPTS or _never_sent(exc):
+                    raise self._unreachable(exc) from None
+                self._backoff(attempt)
+                continue
+            if resp.status_code >= 500 and attempt < TOKEN_ATTEMPTS:
+                self._backoff(attempt)
+                continue
+            break
         if resp.status_code in (400, 401):
             raise ProvetAuthError(
                 "Provet refused the client id or secret. Check both in Provet (Settings → Integrations) "
@@ -128,7 +190,10 @@ class ProvetClient:
             )
         if resp.status_code != 200:
             raise ProvetError(f"Provet's sign-in answered with an error (HTTP {resp.status_code}). Try again later.")
-        data = resp.json()
+        try:
+            data = resp.json()
+        except ValueError:
+            raise ProvetError("Provet's sign-in answer was cut off or damaged. Try again later.") from None
         token = data.get("access_token") if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
             raise ProvetError("Provet's sign-in answer had no access token. Try again later.")
@@ -143,29 +208,60 @@ class ProvetClient:
         return self._token
 
     # --- requests -------------------------------------------------------------------------------------
-    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
-        """One API call with token renewal, 429 waits and 5xx backoff; returns the decoded JSON."""
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """One API call, paced, with token renewal, 429 waits and 5xx backoff; returns the decoded JSON.
+
+        `idempotent` (default: true for GET/HEAD/PUT/DELETE) says whether the call may be sent again when
+        its answer is lost; when it may not, a lost answer raises `ProvetUncertainWriteError`."""
+        method = method.upper()
         url = path if path.startswith("http") else self.api_url + path.lstrip("/")
+        safe = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS") if idempotent is None else idempotent
+        resource = _endpoint(url, self.api_url).strip("/")
+        cost = call_cost(method, url, params)
         renewed = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            headers = {"Authorization": f"Bearer {self._bearer()}", "Accept": "application/json"}
-            try:
-                resp = self._session.request(
-                    method, url, params=_encode_params(params), json=json, headers=headers, timeout=TIMEOUT
-                )
-            except requests.RequestException as exc:
-                if attempt == MAX_ATTEMPTS:
-                    raise self._unreachable(exc) from None
+            with self.limiter.slot(method, resource, cost) as slot:
+                headers = {"Authorization": f"Bearer {self._bearer()}", "Accept": "application/json"}
+                try:
+                    resp = self._session.request(
+                        method, url, params=_encode_params(params), json=json, headers=headers, timeout=TIMEOUT
+                    )
+                except requests.RequestException as exc:
+                    sent = not _never_sent(exc)
+                    if not sent:
+                        slot.refund()
+                    else:
+                        self._count(method, url, 0, cost)  # it reached Provet, which may have counted it
+                    if sent and not safe:
+                        raise self._uncertain(method, url) from None
+                    if attempt == MAX_ATTEMPTS:
+                        raise self._unreachable(exc) from None
+                    resp = None
+                if resp is not None and resp.status_code in (401, 429):
+                    slot.refund()  # Provet checks the token before the limit, and a 429 is not counted
+            if resp is None:
                 self._backoff(attempt)
                 continue
-            self._count(method, url)
+            self._count(method, url, resp.status_code, cost)
             if resp.status_code == 401 and not renewed:
                 renewed = True
                 self._token = None
                 continue
             if resp.status_code == 429 and attempt < MAX_ATTEMPTS:
-                self._sleep(min(_retry_after(resp), MAX_WAIT_SECONDS))
+                wait = min(_retry_after(resp), MAX_WAIT_SECONDS)
+                log.info("Provet said too many calls to %s; waiting %.0f s", _short(url), wait)
+                self._sleep(wait)
                 continue
+            if resp.status_code >= 500 and not safe:
+                raise self._uncertain(method, url)
             if resp.status_code >= 500 and attempt < MAX_ATTEMPTS:
                 self._backoff(attempt)
                 continue
@@ -177,9 +273,12 @@ class ProvetClient:
         if status == 401:
             raise ProvetAuthError("Provet no longer accepts this integration's sign-in. Connect Provet again.")
         if status == 403:
+            family = PERMISSION_FAMILIES.get(_resource(url), "")
+            needed = f"the permission '{family}'" if family else "its permissions"
             raise ProvetPermissionError(
-                f"The Provet integration user is not allowed to {_what(method, url)}. In Provet, give it the "
-                "permissions 'Financial: Invoices', 'General: Patients and clients' and 'Settings: Settings page'."
+                f"The Provet integration user is not allowed to {_what(method, url)}. In Provet, give it "
+                f"{needed}; the sync needs 'Financial: Invoices', 'General: Patients and clients' and "
+                "'Settings: Settings page'."
             )
         if status == 404:
             raise ProvetNotFoundError(f"Provet has no {_short(url)} (HTTP 404).")
@@ -195,7 +294,9 @@ class ProvetClient:
         except ValueError:
             raise ProvetError(f"Provet's answer to {_short(url)} was cut off or damaged; try again.") from None
         if status >= 400:
-            raise ProvetError(f"Provet refused {_what(method, url)} (HTTP {status}): {_error_text(data)}")
+            raise ProvetRefusedError(
+                f"Provet refused to {_what(method, url)} (HTTP {status}): {_error_text(data)}", status, data
+            )
         return data
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
@@ -236,12 +337,22 @@ class ProvetClient:
             f"Cannot reach {host}: {why}. Check the address and this computer's internet connection."
         )
 
+    def _uncertain(self, method: str, url: str) -> ProvetUncertainWriteError:
+        return ProvetUncertainWriteError(
+            f"Provet did not confirm the request to {_what(method, url)}: the connection failed before the "
+            "answer came, so it may or may not have been saved."
+        )
+
     def _backoff(self, attempt: int) -> None:
         self._sleep(min(MAX_WAIT_SECONDS, (2 ** (attempt - 1)) * (0.5 + random.random())))
 
-    def _count(self, method: str, url: str) -> None:
+    def _count(self, method: str, url: str, status: int = 200, cost: int = 1) -> None:
         key = f"{method} {_endpoint(url, self.api_url)}"
         self.calls[key] = self.calls.get(key, 0) + 1
+        if status == 429:
+            self.rate_limited[key] = self.rate_limited.get(key, 0) + 1
+        elif status != 401:
+            self.cost[key] = self.cost.get(key, 0) + cost
 
 
 def _encode_params(params: dict[str, Any] | None) -> str | None:
@@ -249,6 +360,16 @@ def _encode_params(params: dict[str, Any] | None) -> str | None:
     if not params:
         return None
     return "&".join(f"{quote(str(k), safe='_')}={quote(str(v), safe='[],:_-.')}" for k, v in params.items())
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """True when the request cannot have reached Provet (no connection was made)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.SSLError):
+        return True  # no connection, or the TLS handshake failed: no request bytes went out
+    if isinstance(exc, requests.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return type(reason).__name__ == "NewConnectionError"
+    return False
 
 
 def _retry_after(resp: requests.Response) -> float:
@@ -273,9 +394,19 @@ def _short(url: str) -> str:
     return urlsplit(url).path
 
 
+def _resource(url: str) -> str:
+    """`.../api/0.1/invoicepayment/7/cancel_payment/` → `invoicepayment` ("" when it is not an API URL)."""
+    path = urlsplit(url).path
+    _, found, rest = path.partition("/" + API_PATH)
+    return rest.split("/")[0] if found else ""
+
+
 def _what(method: str, url: str) -> str:
     verb = {"GET": "read", "POST": "create", "PATCH": "change", "PUT": "change", "DELETE": "delete"}.get(method, method)
-    return f"{verb} {_short(url)}"
+    resource = _resource(url)
+    if resource == "invoicepayment" and urlsplit(url).path.rstrip("/").endswith("cancel_payment"):
+        return "cancel invoice payments"
+    return f"{verb} {RESOURCE_NAMES[resource]}" if resource in RESOURCE_NAMES else f"{verb} {_short(url)}"
 
 
 def _error_text(data: Any) -> str:

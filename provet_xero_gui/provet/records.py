@@ -356,6 +356,9 @@ class Invoice:
     vat_calculation_method: int
     remarks: str
     currency: str
+    url: str = ""
+    row_ids: tuple[int, ...] = ()  # `invoice_row`: every row Provet has, to check that all were read
+    payment_ids: tuple[int, ...] = ()  # `invoice_payment`
 
     @property
     def document_number(self) -> str:
@@ -402,4 +405,31 @@ class Invoice:
             vat_calculation_method=r.int("vat_calculation_method", required=False) or 0,
             remarks=r.str("remarks"),
             currency=r.str("currency").upper(),
+            url=r.str("url"),
+            row_ids=r.links("invoice_row"),
+            payment_ids=r.links("invoice_payment"),
+        )
+
+
+@dataclass(frozen=True)
+class UnallocatedPayment:
+    """A prepayment not (yet fully) used on an invoice; `paid` is what is left of it."""
+
+    id: int
+    client_id: int | None
+    paid: Decimal
+    payment_type: int
+    created: datetime | None
+    modified: datetime | None
+
+    @classmethod
+    def parse(cls, data: Any) -> UnallocatedPayment:
+        r = _Reader(data, f"prepayment {data.get('id') if isinstance(data, dict) else '?'}")
+        return cls(
+            id=r.int("id"),
+            client_id=r.link("client"),
+            paid=r.money("paid"),
+            payment_type=r.int("payment_type", required=False) or 0,
+            created=r.datetime("created", required=False),
+            modified=r.datetime("modified", required=False),
         )

@@ -19,11 +19,15 @@ Served (`<instance>` = `/<provet_id>/`):
   400 telling the client to page by `id__gt` (the documented limit). A page past the end is 404
   "Invalid page.". `expose_<field>=true` embeds the related object(s) instead of their URLs.
 - Missing trailing slash → 301 to the slashed URL (any method). No/unknown/expired Bearer → 401, checked
-  before the rate limit. Rate limits per endpoint over a rolling 60 s of the sandbox clock: GET counts
-  against the resource's bucket (list and detail alike: invoice 60, invoicerow 100, invoicepayment 100,
-  client 125, unallocatedpayment 200, others 300), each write method against its own bucket of 300; a
-  page_size over 50 costs ceil(page_size/50). Over the limit: 429 with `Retry-After` (whole sandbox
-  seconds, at least 1) and nothing is counted.
+  before the rate limit. Permissions, checked after the token and before the rate limit (Django REST's
+  order): the integration user holds permission families (`PERMISSION_FAMILIES`; all three by default);
+  any request to a resource whose family it lacks is a 403 `{"detail": "You do not have permission to
+  perform this action."}`, not counted against a budget.
+  Rate limits per endpoint over a rolling 60 s of the sandbox clock: GET counts against the resource's
+  bucket (list and detail alike: invoice 60, invoicerow 100, invoicepayment 100, client 125,
+  unallocatedpayment 200, others 300), each write method against its own bucket of 300; a page_size over
+  50 costs ceil(page_size/50). Over the limit: 429 with `Retry-After` (whole sandbox seconds, at least 1)
+  and nothing is counted.
 - Money is rendered as strings with 2 dp ("12.50"), unit prices with 4 dp, quantities and percentages
   with 2 dp, dates as YYYY-MM-DD and datetimes as ISO 8601 with offset (UTC). Relations are absolute URLs
   under the instance URL (`item` points at /item/, which is not served).
@@ -33,9 +37,10 @@ Test hooks (thread-safe; they act as a clinic user in Provet's UI would, bypass 
 return frozen clinic.py records): `add_invoice`, `finalise_invoice`, `void_invoice`, `credit_invoice`,
 `consolidate`, `add_payment`, `cancel_payment`, `add_prepayment`, `use_prepayment`, `add_client`,
 `edit_client`, `add_phone_number`, `edit_phone_number`, `add_vat_group`, `set_vat_group_archived`,
-`add_payment_method`; look-ups `invoice`, `invoices`, `payments_for`, `payment`, `client`, `clients`,
-`unallocated_payments`, `snapshot`; `demo_activity(rng)`; `expire_tokens()`; `set_client_secret()`;
-`reset(data, clock=...)` to reuse one running server across tests.
+`add_payment_method`, `set_permissions(*families)`; look-ups `invoice`, `invoices`, `payments_for`,
+`payment`, `client`, `clients`, `unallocated_payments`, `snapshot`; `demo_activity(rng)`; `expire_tokens()`;
+`set_client_secret()`; `reset(data, clock=...)` to reuse one running server across tests (it also gives
+back every permission).
 `state` is the underlying ProvetState for anything else.
 """
 
@@ -50,7 +55,7 @@ import random
 import secrets
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -96,6 +101,15 @@ TOKEN_LIFETIME = 3600
 RATE_WINDOW = 60.0
 GET_LIMITS = {"invoice": 60, "invoicerow": 100, "invoicepayment": 100, "client": 125, "unallocatedpayment": 200}
 DEFAULT_LIMIT = 300
+PERM_INVOICES = "Financial: Invoices"
+PERM_CLIENTS = "General: Patients and clients"
+PERM_SETTINGS = "Settings: Settings page"
+PERMISSION_FAMILIES: dict[str, frozenset[str]] = {
+    PERM_INVOICES: frozenset({"invoice", "invoicerow", "invoicepayment", "unallocatedpayment"}),
+    PERM_CLIENTS: frozenset({"client", "phonenumber"}),
+    PERM_SETTINGS: frozenset({"vatgroup", "paymentmethod", "department"}),
+}
+PERMISSION_DENIED = "You do not have permission to perform this action."
 
 
 class RateLimiter:
@@ -151,8 +165,12 @@ class ProvetSandbox:
         faults: Faults | None = None,
         rate_limits: bool = True,
         token_lifetime: int = TOKEN_LIFETIME,
+        permissions: Iterable[str] | None = None,
     ) -> None:
         self.clock = clock
+        self.permissions: frozenset[str] = frozenset(PERMISSION_FAMILIES)
+        if permissions is not None:
+            self.set_permissions(*permissions)
         self.provet_id = provet_id
         self._data = data
         self.state = ProvetState(data, clock)
@@ -185,6 +203,7 @@ class ProvetSandbox:
             self._tokens.clear()
         self.counter.reset()
         self.faults.reset()
+        self.permissions = frozenset(PERMISSION_FAMILIES)
 
     def __enter__(self) -> ProvetSandbox:
         return self.start()
@@ -254,7 +273,7 @@ class ProvetSandbox:
         """Bearer check, then the rate limit, then the handler; validation errors become 400s."""
 
         def run(req: Request) -> Response:
-            denied = self._authenticate(req)
+            denied = self._authenticate(req) or self._authorise(resource)
             if denied:
                 return denied
             cost = 1
@@ -319,6 +338,18 @@ class ProvetSandbox:
         if self.clock.seconds() >= expiry:
             return Response.json({"detail": "The access token has expired."}, 401, challenge)
         return None
+
+    def _authorise(self, resource: str) -> Response | None:
+        if any(resource in PERMISSION_FAMILIES[f] for f in self.permissions):
+            return None
+        return Response.json({"detail": PERMISSION_DENIED}, 403)
+
+    def set_permissions(self, *families: str) -> None:
+        """The permission families the integration user holds from now on (as an admin would set them)."""
+        unknown = sorted(set(families) - set(PERMISSION_FAMILIES))
+        if unknown:
+            raise ValueError(f"unknown permission families {unknown}; known: {sorted(PERMISSION_FAMILIES)}")
+        self.permissions = frozenset(families)
 
     def expire_tokens(self) -> None:
         """Make every issued token expired (as if its hour had passed)."""
@@ -648,6 +679,10 @@ __all__ = [
     "DEMO_CLIENT_ID",
     "DEMO_CLIENT_SECRET",
     "DEMO_PROVET_ID",
+    "PERMISSION_FAMILIES",
+    "PERM_CLIENTS",
+    "PERM_INVOICES",
+    "PERM_SETTINGS",
     "ProvetSandbox",
     "RateLimiter",
 ]

@@ -108,3 +108,23 @@ class Sandbox:
             *(f"  export {k}={v}" for k, v in self.env().items()),
         ]
         return "\n".join(lines)
+
+
+def demo_mapping() -> dict[str, object]:
+    """The mapping a clinic admin would make for the seeded clinic, in the mapping file's JSON format."""
+    return {
+        "version": 1,
+        "vat_groups": {"1": "OUTPUT2", "2": "OUTPUT2", "3": "RROUTPUT", "4": "ZERORATEDOUTPUT", "5": "EXEMPTOUTPUT"},
+        "payment_methods": {
+            "type:0": "610", "type:1": "091", "type:2": "090", "type:4": "090", "type:5": "090", "type:7": "610",
+            "type:8": "815", "type:9": "090", "type:10": "090", "type:11": "090", "type:15": "620",
+            "method:15": "610", "method:16": "620", "method:18": "610",
+        },
+        "sales_accounts": {},
+        "default_sales_account": "200",
+        "xero_payments_method": "17",
+        "rounding_account": "860",
+        "consolidated": "gathered",
+        "start_date": None,
+        "invoice_status": "AUTHORISED",
+    }  # fmt: skip

@@ -6,13 +6,26 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from provet_xero_gui.provet.records import PAYMENT_TYPE_NAMES, InvoiceRow, Payment, PaymentMethod, VatGroup
+from provet_xero_gui.provet.client import ProvetClient, ProvetError, format_id_list
+from provet_xero_gui.provet.records import (
+    INVOICE_FINALISED,
+    PAYMENT_REGISTERED,
+    PAYMENT_TYPE_NAMES,
+    PT_CONSOLIDATED,
+    PT_CREDIT_INVOICE,
+    InvoiceRow,
+    Payment,
+    PaymentMethod,
+    RecordError,
+    VatGroup,
+)
 from provet_xero_gui.settings import write_json_atomically
 from provet_xero_gui.xero.reference import XeroReference
 
@@ -94,8 +107,10 @@ class Mapping:
             raise MappingError(f"invoice_status is {status!r}; use \"AUTHORISED\" or \"DRAFT\"")
         start = data.get("start_date")
         if start is not None:
+            if not isinstance(start, str):
+                _bad("start_date", start)
             try:
-                start = date.fromisoformat(start) if isinstance(start, str) else _bad("start_date", start)
+                start = date.fromisoformat(start)
             except ValueError:
                 raise MappingError(f"start_date {start!r} is not a date written YYYY-MM-DD") from None
         xpm = _opt_str(data, "xero_payments_method")
@@ -208,6 +223,11 @@ def vat_group_for_row(row: InvoiceRow, groups: Iterable[VatGroup]) -> RowVatGrou
     return RowVatGroup(candidates[0])
 
 
+def _cap(text: str) -> str:
+    """The first letter in capitals and the rest as it is (str.capitalize would lower 'Cash' to 'cash')."""
+    return text[:1].upper() + text[1:]
+
+
 def _pct(value: Any) -> str:
     text = format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
     return f"{text}%"
@@ -230,6 +250,10 @@ class MappingProblem:
     message: str
     fix: str
 
+    def line(self) -> str:
+        """`where: message — fix`, as `mapping check` prints it."""
+        return f"{self.where}: {self.message} — {self.fix}"
+
 
 def check_mapping(
     mapping: Mapping,
@@ -238,8 +262,13 @@ def check_mapping(
     payment_methods: Iterable[PaymentMethod],
     vat_groups_in_use: Iterable[int] = (),
     payment_keys_in_use: Iterable[str] = (),
+    account_numbers_in_use: Iterable[str] = (),
 ) -> list[MappingProblem]:
-    """Every problem, each where it is mapped, with its fix. Empty list = ready to send."""
+    """Every problem, each where it is mapped, with its fix. Empty list = ready to send.
+
+    `account_numbers_in_use` (Provet rows' account numbers) adds the sales accounts they reach by the
+    same-code rule: none at all, or an archived one.
+    """
     problems: list[MappingProblem] = []
     groups = {g.id: g for g in vat_groups}
     methods = list(payment_methods)
@@ -277,7 +306,7 @@ def check_mapping(
         payment_type = int(value) if kind == "type" else (method.payment_type if method else None)
         if mapping.account_for(payment_type, method_id) is None:
             label = payment_method_label(key, methods)
-            problems.append(MappingProblem(f"payment_methods:{key}", f"{label.capitalize()} is used but not mapped.",
+            problems.append(MappingProblem(f"payment_methods:{key}", f"{_cap(label)} is used but not mapped.",
                                            "Map it to a Xero account that accepts payments."))
     for key, code in sorted(mapping.payment_methods.items()):
         label = payment_method_label(key, methods)
@@ -285,6 +314,21 @@ def check_mapping(
 
     for number, code in sorted(mapping.sales_accounts.items()):
         problems += _account_problems(xero, f"sales_accounts:{number}", code, f"sales account {number}")
+    codes = [a.code for a in xero.accounts]
+    for number in sorted(set(account_numbers_in_use) - set(mapping.sales_accounts)):
+        code = mapping.sales_account(number, codes)
+        if code is None:
+            problems.append(MappingProblem(
+                f"sales_accounts:{number}", f"Rows with account number {number} have no Xero account: Xero has no "
+                f"account {number} and no default sales account is chosen.",
+                f"Map {number} to a Xero sales account, or choose a default sales account."))
+        elif code == number:
+            account = xero.account(code)
+            if account is not None and not account.active:
+                problems.append(MappingProblem(
+                    f"sales_accounts:{number}", f"Rows with account number {number} go to the Xero account with the "
+                    f"same code, {account.label}, which is archived in Xero.",
+                    f"Map {number} to an active sales account."))
     if mapping.default_sales_account:
         problems += _account_problems(xero, "default_sales_account", mapping.default_sales_account,
                                       "the default sales account")
@@ -306,12 +350,268 @@ def _account_problems(
 ) -> list[MappingProblem]:
     account = xero.account(code)
     if account is None:
-        return [MappingProblem(where, f"{label.capitalize()} is mapped to account {code}, which Xero does not have.",
+        return [MappingProblem(where, f"{_cap(label)} is mapped to account {code}, which Xero does not have.",
                                "Map it to an existing Xero account.")]
     if not account.active:
-        return [MappingProblem(where, f"{label.capitalize()} is mapped to {account.label}, which is archived in Xero.",
+        return [MappingProblem(where, f"{_cap(label)} is mapped to {account.label}, which is archived in Xero.",
                                "Map it to an active account.")]
     if needs_payments and not account.takes_payments:
-        return [MappingProblem(where, f"{label.capitalize()} is mapped to {account.label}, which cannot take payments.",
+        return [MappingProblem(where, f"{_cap(label)} is mapped to {account.label}, which cannot take payments.",
                                "Choose a bank account, or allow payments to this account in Xero's chart of accounts.")]
     return []
+
+
+# --- what the mapping must cover: VAT groups, payment keys and account numbers in use ------------------
+
+RECENT_INVOICES = 200  # how many of the newest finalised invoices `mapping check` reads
+INVOICE_PAGE = 100  # costs 2 of /invoice/'s 60 a minute
+IDS_PER_CALL = 100  # invoice ids in one invoice__in=[...] filter
+ROW_PAGE = 200  # costs 4 of /invoicerow/'s and /invoicepayment/'s 100 a minute
+PT_ROUNDING = 3
+NOT_MONEY_TYPES = frozenset({PT_CONSOLIDATED, PT_CREDIT_INVOICE})  # settled by another document, not paid
+
+
+@dataclass(frozen=True)
+class MappingUsage:
+    """What a sample of finalised invoices needs from the mapping."""
+
+    vat_groups: frozenset[int]
+    payment_keys: frozenset[str]  # "method:ID" for a custom method, else "type:N"
+    account_numbers: frozenset[str]
+    row_problems: tuple[MappingProblem, ...]  # rows whose VAT group cannot be told (fixed in Provet)
+    invoices_read: int = 0
+    invoices_total: int = 0
+
+
+def payment_key(payment: Payment) -> str:
+    if payment.payment_method_id is not None:
+        return f"method:{payment.payment_method_id}"
+    return f"type:{payment.payment_type}"
+
+
+def usage_of(
+    rows: Iterable[InvoiceRow],
+    payments: Iterable[Payment],
+    groups: Iterable[VatGroup],
+    *,
+    invoices_read: int = 0,
+    invoices_total: int = 0,
+) -> MappingUsage:
+    """Pure: the VAT groups (by the row rule), payment keys and account numbers these records use."""
+    groups = list(groups)
+    used: set[int] = set()
+    numbers: set[str] = set()
+    unresolved: dict[tuple[str, str], list[str]] = {}
+    for row in rows:
+        found = vat_group_for_row(row, groups)
+        if found.group is not None:
+            used.add(found.group.id)
+        else:
+            unresolved.setdefault((_pct(row.vat_percentage), row.account_number), []).append(found.problem or "")
+        if row.account_number:
+            numbers.add(row.account_number)
+    keys = {
+        payment_key(p)
+        for p in payments
+        if p.status == PAYMENT_REGISTERED and p.payment_type not in NOT_MONEY_TYPES and p.paid != 0
+    }
+    problems = []
+    for (pct, _number), texts in sorted(unresolved.items()):
+        more = f" (and {len(texts) - 1} more rows like it)" if len(texts) > 1 else ""
+        ambiguous = "several VAT groups" in texts[0]
+        problems.append(MappingProblem(
+            "invoice rows",
+            _cap(texts[0]) + more + "; their invoices cannot be sent.",
+            "In Provet, give those VAT groups different account numbers (or archive the unused one)."
+            if ambiguous else f"In Provet, add or restore a VAT group of {pct}.",
+        ))
+    return MappingUsage(frozenset(used), frozenset(keys), frozenset(numbers), tuple(problems),
+                        invoices_read, invoices_total)
+
+
+def read_vat_groups(provet: ProvetClient) -> list[VatGroup]:
+    return [VatGroup.parse(g) for g in provet.iter_pages("vatgroup/")]
+
+
+def read_payment_methods(provet: ProvetClient) -> list[PaymentMethod]:
+    return [PaymentMethod.parse(m) for m in provet.iter_pages("paymentmethod/")]
+
+
+def read_usage(
+    provet: ProvetClient,
+    groups: Iterable[VatGroup],
+    *,
+    start_date: date | None = None,
+    limit: int = RECENT_INVOICES,
+) -> MappingUsage:
+    """The usage of the newest `limit` finalised invoices with a client (anonymous ones are never sent),
+    dated on or after `start_date`.
+
+    A sample, not everything: its cost is bounded whatever the clinic's history — about
+    ceil(limit/100)+1 invoice pages, then rows and payments in `invoice__in` batches (each ~1 call per 50
+    records). A VAT group or payment method used only on older invoices is not seen here; the sync holds
+    those documents for attention with the same message, so nothing is lost.
+    """
+    params: dict[str, Any] = {"status__is": INVOICE_FINALISED}
+    if start_date is not None:
+        params["invoice_date__gte"] = start_date.isoformat()
+    ids: list[int] = []
+    total = 0
+    page: int | str = "last"
+    while True:
+        data = provet.get("invoice/", {**params, "page_size": INVOICE_PAGE, "page": page})
+        if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+            raise ProvetError("Provet's invoice list was not understood.")
+        total = int(data.get("count") or 0)
+        batch = [r for r in data["results"] if isinstance(r, dict)]
+        ids += [int(r["id"]) for r in reversed(batch) if isinstance(r.get("id"), int) and r.get("client")]
+        number = int(data.get("num_pages") or 1) if page == "last" else int(page)
+        if len(ids) >= limit or number <= 1 or total == 0:
+            break
+        page = number - 1
+    ids = sorted(ids[:limit])
+    rows: list[InvoiceRow] = []
+    payments: list[Payment] = []
+    for start in range(0, len(ids), IDS_PER_CALL):
+        chunk = format_id_list(ids[start : start + IDS_PER_CALL])
+        rows += _parsed(InvoiceRow.parse, provet.iter_pages("invoicerow/", {"invoice__in": chunk}, ROW_PAGE))
+        payments += _parsed(Payment.parse, provet.iter_pages(
+            "invoicepayment/", {"invoice__in": chunk, "status__is": PAYMENT_REGISTERED}, ROW_PAGE))
+    log.debug("mapping usage: %d of %d invoices, %d rows, %d payments", len(ids), total, len(rows), len(payments))
+    return usage_of(rows, payments, groups, invoices_read=len(ids), invoices_total=total)
+
+
+def _parsed(parse: Any, records: Iterable[Any]) -> list[Any]:
+    out = []
+    for data in records:
+        try:
+            out.append(parse(data))
+        except RecordError as exc:  # the sync holds that document with the reason; the check skips it
+            log.info("skipped while checking the mapping: %s", exc)
+    return out
+
+
+# --- a first mapping, suggested from what Xero has --------------------------------------------------
+
+_IGNORED_WORDS = frozenset({"vat", "on", "the", "and", "of", "payment", "payments", "account", "method"})
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    mapping: Mapping
+    notes: tuple[str, ...]  # what it could not decide, in plain words
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in _IGNORED_WORDS}
+
+
+def _best_by_name(text: str, options: list[Any], name: Callable[[Any], str]) -> Any | None:
+    """The one option whose name shares most words with `text`; None when no word is shared or it is a tie."""
+    wanted = _stems(text)
+    scored = sorted(((len(wanted & _stems(name(o))), i) for i, o in enumerate(options)), reverse=True)
+    if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+        return None
+    return options[scored[0][1]]
+
+
+def suggest_mapping(
+    xero: XeroReference,
+    vat_groups: Iterable[VatGroup],
+    payment_methods: Iterable[PaymentMethod],
+    *,
+    account_numbers: Iterable[str] = (),
+    base: Mapping | None = None,
+) -> Suggestion:
+    """A mapping proposed from Xero's tax rates and accounts; whatever `base` already maps is kept.
+
+    VAT group → the active sales tax rate with the same percentage (several: the tax rate of the Xero
+    account with the group's account number, else the closest name). Built-in payment types → the account
+    that accepts payments with the closest name, else the first bank account; a custom method gets its
+    own entry only when its name points at another account than its type. Rounding payments, consolidated
+    invoices and credit invoices are left out (not money into a bank account).
+    """
+    base = base or Mapping()
+    notes: list[str] = []
+    groups = [g for g in vat_groups if not g.archived]
+    methods = [m for m in payment_methods if not m.archived]
+
+    vat = dict(base.vat_groups)
+    for g in groups:
+        if str(g.id) in vat:
+            continue
+        rates = [t for t in xero.tax_rates if t.active and t.can_apply_to_revenue and t.rate == g.percentage]
+        account = xero.account(g.account_number) if g.account_number else None
+        by_account = [t for t in rates if account is not None and t.tax_type == account.tax_type]
+        rate = rates[0] if len(rates) == 1 else by_account[0] if by_account else _best_by_name(
+            g.title, rates, lambda t: t.name)
+        if rate is not None:
+            vat[str(g.id)] = rate.tax_type
+        elif rates:
+            names = ", ".join(f"'{t.name}'" for t in rates)
+            notes.append(f"VAT group '{g.title}' ({_pct(g.percentage)}) could be {names} in Xero: choose one.")
+        else:
+            notes.append(f"VAT group '{g.title}' ({_pct(g.percentage)}) has no active Xero tax rate for sales with "
+                         "the same percentage: add one in Xero, then map it.")
+
+    takers = sorted((a for a in xero.accounts if a.active and a.takes_payments), key=lambda a: a.code)
+    banks = [a for a in takers if a.type == "BANK"]
+    fallback = banks[0] if banks else None
+    xero_method = base.xero_payments_method or next(
+        (str(m.id) for m in methods if "xero" in m.name.lower()), None)
+    pay = dict(base.payment_methods)
+    type_account: dict[int, str | None] = {}
+    for ptype, type_name in sorted(PAYMENT_TYPE_NAMES.items()):
+        key = f"type:{ptype}"
+        if ptype in NOT_MONEY_TYPES or ptype == PT_ROUNDING:
+            continue
+        if key in pay:
+            type_account[ptype] = pay[key]
+            continue
+        account = _best_by_name(type_name, takers, lambda a: a.name) or fallback
+        type_account[ptype] = account.code if account else None
+        if account is not None:
+            pay[key] = account.code
+    if fallback is None:
+        notes.append("Xero has no active bank account: add one, then map the payment methods to it.")
+    for m in methods:
+        key = f"method:{m.id}"
+        if key in pay or str(m.id) == xero_method or m.payment_type in NOT_MONEY_TYPES or m.payment_type == PT_ROUNDING:
+            continue
+        if m.name.strip().lower() == PAYMENT_TYPE_NAMES.get(m.payment_type, "").lower():
+            continue  # the built-in method of its type
+        account = _best_by_name(m.name, takers, lambda a: a.name)
+        if account is not None and account.code != type_account.get(m.payment_type):
+            pay[key] = account.code
+    if any(m.payment_type == PT_ROUNDING for m in methods) and f"type:{PT_ROUNDING}" not in pay:
+        notes.append("Payment type 'Rounding' was left unmapped: if the clinic uses it, map it to an account for "
+                     "cent differences that accepts payments.")
+    if xero_method is None:
+        notes.append("Provet has no \"Xero payments\" method: add one (type Other) so payments made in Xero can be "
+                     "recorded in Provet, then choose it.")
+
+    revenue = sorted((a for a in xero.accounts if a.active and a.type in ("REVENUE", "SALES")), key=lambda a: a.code)
+    default_sales = base.default_sales_account or (revenue[0].code if revenue else None)
+    if default_sales is None:
+        notes.append("Xero has no active sales account to use as the default sales account: choose one.")
+    sales = dict(base.sales_accounts)
+    for number in sorted(set(account_numbers) - set(sales)):
+        account = xero.account(number)
+        if account is not None and not account.active and default_sales:
+            sales[number] = default_sales
+            notes.append(f"Account number {number} is archived in Xero; its rows go to {default_sales} instead.")
+    rounding = base.rounding_account or next(
+        (a.code for a in xero.accounts if a.active and "rounding" in a.name.lower()), None)
+    if rounding is None:
+        notes.append("Xero has no account named 'Rounding': choose the account for rounding differences.")
+
+    mapping = replace(
+        base,
+        vat_groups=vat,
+        payment_methods=pay,
+        sales_accounts=sales,
+        default_sales_account=default_sales,
+        xero_payments_method=xero_method,
+        rounding_account=rounding,
+    )
+    return Suggestion(mapping, tuple(notes))

@@ -114,6 +114,7 @@ class XeroDocumentState:
     has_errors: bool
     errors: tuple[str, ...]
     updated: datetime | None
+    date: date | None = None
 
     @classmethod
     def parse(cls, e: dict[str, Any]) -> XeroDocumentState:
@@ -133,6 +134,7 @@ class XeroDocumentState:
             has_errors=bool(e.get("HasErrors")) or e.get("StatusAttributeString") == "ERROR",
             errors=validation_messages(e),
             updated=parse_xero_datetime(e.get("UpdatedDateUTC")),
+            date=parse_xero_date(e.get("Date")),
         )
 
 
@@ -407,6 +409,27 @@ class XeroClient:
         data = self.call("GET Invoices", self.api.get_invoices, invoice_numbers=list(numbers), page=1,
                          page_size=PAGE_SIZE, include_archived=True)
         return [XeroDocumentState.parse(e) for e in data.get("Invoices", [])]
+
+    def invoices_by_id(self, ids: Sequence[str]) -> list[XeroDocumentState]:
+        out: list[XeroDocumentState] = []
+        for start in range(0, len(ids), 50):
+            data = self.call("GET Invoices", self.api.get_invoices, i_ds=list(ids[start : start + 50]), page=1,
+                             page_size=PAGE_SIZE)
+            out += [XeroDocumentState.parse(e) for e in data.get("Invoices", [])]
+        return out
+
+    def all_contacts(self) -> list[XeroContactState]:
+        """Every contact, archived ones too, a page of 1,000 a call (cheaper than looking up many one by one)."""
+        out: list[XeroContactState] = []
+        page = 1
+        while True:
+            data = self.call("GET Contacts", self.api.get_contacts, page=page, page_size=PAGE_SIZE,
+                             include_archived=True)
+            batch = data.get("Contacts", [])
+            out += [XeroContactState.parse(e) for e in batch]
+            if len(batch) < PAGE_SIZE:
+                return out
+            page += 1
 
     def credit_notes_by_number(self, numbers: Sequence[str]) -> list[XeroDocumentState]:
         if not numbers:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from provet_xero_gui.credentials import Credentials
 from provet_xero_gui.provet.client import ProvetClient
+from provet_xero_gui.sandbox.provet_server import PERM_CLIENTS, PERM_INVOICES, PERMISSION_FAMILIES
 from provet_xero_gui.sandbox.runner import Sandbox
 from provet_xero_gui.settings import AppPaths, SettingsFile
 
@@ -70,6 +71,22 @@ def test_empty_stdin_is_a_plain_error(app_env: dict, sandbox: Sandbox) -> None:
     c = sandbox.credentials
     out = cli("connect", "provet", "--url", c.provet_url, "--client-id", c.provet_client_id, stdin="")
     assert out.returncode == 2 and "no client secret was given" in out.stderr
+
+
+def test_missing_permission_stores_nothing(app_env: dict, sandbox: Sandbox, profile_home: Path) -> None:
+    c = sandbox.credentials
+    sandbox.provet.set_permissions(PERM_INVOICES, PERM_CLIENTS)  # not "Settings: Settings page"
+    try:
+        out = _connect(c.provet_url, c.provet_client_id, c.provet_client_secret)
+    finally:
+        sandbox.provet.set_permissions(*PERMISSION_FAMILIES)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "The Provet integration user is not allowed to read VAT groups" in out.stderr
+    assert "give it the permission 'Settings: Settings page'" in out.stderr
+    assert c.provet_client_secret not in out.stdout + out.stderr
+    settings = SettingsFile(AppPaths.from_env().settings_file).load().settings
+    assert settings.provet.url is None and settings.provet.client_id is None
+    assert Credentials(settings.profile_id).load_provet_secret() is None
 
 
 def test_token_renewed_once_on_401(sandbox: Sandbox) -> None:

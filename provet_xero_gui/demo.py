@@ -1,0 +1,145 @@
+"""`provet-xero demo --headless`: the whole first run on the sandbox, in a throwaway profile.
+
+It starts the simulated Provet Cloud and Xero, connects to both exactly as a person would (the Xero
+consent is given by the demo user at the sandbox's own consent page), saves the mapping for the seeded
+clinic, and runs one full sync with a progress bar. The throwaway profile's secrets are deleted from the
+keyring at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import TextIO
+
+import requests
+
+from provet_xero_gui.profile import Profile
+from provet_xero_gui.provet.client import ProvetClient
+from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
+from provet_xero_gui.settings import ProvetSettings
+from provet_xero_gui.sync.events import Event, PassFinished, Progress, SyncResult
+from provet_xero_gui.sync.history import describe
+from provet_xero_gui.sync.mapping import Mapping, MappingFile
+from provet_xero_gui.sync.runner import run_sync
+from provet_xero_gui.xero.identity import IdentityClient
+from provet_xero_gui.xero.signin import sign_in
+
+CLINIC_ORGANISATION = "Happy Paws Veterinary Ltd"
+
+
+@contextmanager
+def throwaway_profile() -> Iterator[Profile]:
+    """A profile in a temporary folder; its keyring entries and files are removed afterwards."""
+    home = Path(tempfile.mkdtemp(prefix="provet-xero-demo-"))
+    old = os.environ.get("PROVET_XERO_HOME")
+    os.environ["PROVET_XERO_HOME"] = str(home)
+    try:
+        yield Profile.open()
+    finally:
+        try:
+            profile = Profile.open()
+            creds = profile.credentials()
+            creds.delete_xero_tokens()
+            creds.delete_provet_secret()
+        except Exception:  # cleaning up must never hide the demo's own result
+            pass
+        if old is None:
+            os.environ.pop("PROVET_XERO_HOME", None)
+        else:
+            os.environ["PROVET_XERO_HOME"] = old
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def point_at(sandbox: Sandbox) -> None:
+    os.environ.update(sandbox.env())
+
+
+def connect_provet(profile: Profile, sandbox: Sandbox) -> None:
+    c = sandbox.credentials
+    check = ProvetClient(c.provet_url, c.provet_client_id, c.provet_client_secret).check()
+    creds = profile.credentials()
+    creds.save_provet_secret(c.provet_client_secret)
+    profile.settings_file.save(
+        replace(
+            profile.settings_file.load().settings,
+            keyring_backend=creds.backend_name,
+            provet=ProvetSettings(url=check.instance_url, client_id=c.provet_client_id),
+        )
+    )
+
+
+def connect_xero(profile: Profile, sandbox: Sandbox) -> str:
+    """The real PKCE flow; the demo user presses Allow on the sandbox's consent page."""
+    e = profile.endpoints
+
+    def press_allow(url: str, _opened: bool) -> None:
+        def browser() -> None:
+            location = sandbox.xero.approve_consent(url)
+            requests.get(location, timeout=10)
+
+        threading.Thread(target=browser, name="demo-browser", daemon=True).start()
+
+    result = sign_in(
+        IdentityClient(e.xero_identity_url, e.xero_api_url, e.xero_client_id),
+        e.xero_login_url,
+        profile.credentials(),
+        profile.settings_file,
+        tenant=CLINIC_ORGANISATION,
+        show_url=press_allow,
+        open_browser=None,
+        timeout=60,
+    )
+    return result.tenant.name
+
+
+class ProgressPrinter:
+    """Progress and notable events on a terminal; a bar that redraws when the output is a terminal."""
+
+    def __init__(self, out: TextIO = sys.stderr) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self._phase = ""
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Progress):
+            if self.tty and event.total:
+                width = 30
+                filled = int(width * event.done / event.total)
+                self.out.write(f"\r{event.phase:<22} [{'#' * filled}{'.' * (width - filled)}] "
+                               f"{event.done}/{event.total}")
+                self.out.flush()
+            elif not self.tty and event.phase != self._phase:
+                self.out.write(f"{event.phase}...\n")
+            self._phase = event.phase
+            return
+        if isinstance(event, PassFinished):
+            if self.tty:
+                self.out.write("\r" + " " * 70 + "\r")
+            return
+        line = describe(event)
+        if line and line[0] in ("warning", "error"):
+            self.out.write(("\r" if self.tty else "") + line[1] + "\n")
+
+
+def run_headless_demo(size: int = 60, out: TextIO = sys.stdout, progress: Callable[[Event], None] | None = None
+                      ) -> SyncResult:
+    with Sandbox(size=size) as sandbox, throwaway_profile():
+        point_at(sandbox)
+        profile = Profile.open()
+        print(f"Sandbox clinic with about {size} finalised invoices is running on this computer.", file=out)
+        connect_provet(profile, sandbox)
+        print(f"Connected to Provet Cloud (sandbox) at {sandbox.provet.instance_url}", file=out)
+        org = connect_xero(profile, sandbox)
+        print(f"Signed in to Xero (sandbox) and chose the organisation '{org}'.", file=out)
+        MappingFile(profile.paths.mapping_file).save(Mapping.from_json(demo_mapping()))
+        print("Saved the mapping of VAT groups and payment methods for the demo clinic.", file=out)
+        print("Syncing...", file=out, flush=True)
+        return run_sync(profile.reload(), events=progress or ProgressPrinter())

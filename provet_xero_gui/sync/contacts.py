@@ -1,0 +1,106 @@
+"""Which Xero contact a Provet client becomes: reuse, or create with a name Xero will accept.
+
+Pure decisions, no I/O. A client's ContactNumber carries its Provet id, so a contact the app made is
+always found again. An existing contact made by hand is reused only when exactly one active contact has
+the same name and the same email; a different person with a taken name gets a distinguishable name
+("Name (Provet 123)") — never a failed invoice, never two people merged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from provet_xero_gui.provet.records import Client
+from provet_xero_gui.xero.client import XeroContactState
+
+MAX_NAME = 255
+MAX_EMAIL = 255
+
+
+def contact_number(client_id: int) -> str:
+    return f"Provet-{client_id}"
+
+
+def client_name(client: Client) -> str:
+    """Xero needs a name: the Provet display name, or a stand-in that still says who it is."""
+    name = " ".join(client.display_name.split())
+    return (name or f"Provet client {client.id}")[:MAX_NAME]
+
+
+def distinguished_name(client: Client) -> str:
+    suffix = f" (Provet {client.id})"
+    return client_name(client)[: MAX_NAME - len(suffix)] + suffix
+
+
+def contact_payload(client: Client, name: str, phone: str = "") -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "Name": name,
+        "ContactNumber": contact_number(client.id),
+        "FirstName": client.firstname[:255] if client.customer_type == 0 else "",
+        "LastName": client.lastname[:255] if client.customer_type == 0 else "",
+        "EmailAddress": client.email[:MAX_EMAIL] if "@" in client.email else "",
+        "TaxNumber": client.vat_number[:50],
+        "Addresses": [
+            {
+                "AddressType": "POBOX",
+                "AddressLine1": client.street_address[:500],
+                "AddressLine2": client.street_address_2[:500],
+                "City": client.city[:255],
+                "PostalCode": client.zip_code[:50],
+                "Country": client.country,
+            }
+        ],
+    }
+    if phone:
+        body["Phones"] = [{"PhoneType": "DEFAULT", "PhoneNumber": phone[:50]}]
+    return body
+
+
+@dataclass(frozen=True)
+class ContactPlan:
+    """For each client: an existing contact to link, or a name to create it under."""
+
+    reuse: dict[int, str]  # client id → ContactID
+    create: dict[int, str]  # client id → Name to create with
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def plan_contacts(clients: Sequence[Client], existing: Iterable[XeroContactState]) -> ContactPlan:
+    existing = list(existing)
+    by_number = {c.contact_number: c for c in existing if c.contact_number}
+    active_by_name: dict[str, list[XeroContactState]] = {}
+    for c in existing:
+        if c.status == "ACTIVE":
+            active_by_name.setdefault(_norm(c.name), []).append(c)
+
+    reuse: dict[int, str] = {}
+    create: dict[int, str] = {}
+    taken = set(active_by_name)
+    claimed: set[str] = set()  # a hand-made contact stands for one client at most
+    for client in sorted(clients, key=lambda c: c.id):
+        mine = by_number.get(contact_number(client.id))
+        if mine is not None:
+            reuse[client.id] = mine.xero_id
+            continue
+        name = client_name(client)
+        same_name = active_by_name.get(_norm(name), [])
+        if (
+            len(same_name) == 1
+            and not same_name[0].contact_number
+            and client.email
+            and _norm(same_name[0].email) == _norm(client.email)
+            and same_name[0].xero_id not in claimed
+        ):
+            reuse[client.id] = same_name[0].xero_id  # the same person, entered by hand in Xero
+            claimed.add(same_name[0].xero_id)
+            continue
+        if _norm(name) in taken:
+            name = distinguished_name(client)
+        taken.add(_norm(name))
+        create[client.id] = name
+    return ContactPlan(reuse, create)

@@ -1,0 +1,585 @@
+"""One sync pass: finalised Provet invoices and credit notes (and their clients) into Xero.
+
+The pass, in order: finish any write the journal says was started and not recorded; read what changed in
+Provet since the cursor (and what waits in the attention list); decide per document (send, hold with a
+reason, skip by rule); make the contacts; send invoices then credit notes in batches of up to 50 with
+`summarizeErrors=false`; allocate credit notes; void what Provet voided; move the cursor.
+
+Never a duplicate: every write is committed to the journal with its Idempotency-Key before it is sent and
+its links after the answer; a pending entry is replayed with the same key, and a "number already used"
+answer is resolved by looking the document up. Never a loss: whatever is not sent waits in the attention
+list with the reason and the fix. No Qt here; collaborators are passed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from provet_xero_gui.provet.client import ProvetError
+from provet_xero_gui.provet.records import INVOICE_FINALISED, INVOICE_VOIDED, Client, Invoice, InvoiceRow, VatGroup
+from provet_xero_gui.sync.contacts import (
+    client_name,
+    contact_number,
+    contact_payload,
+    distinguished_name,
+    plan_contacts,
+)
+from provet_xero_gui.sync.events import (
+    DocumentHeld,
+    DocumentSent,
+    DocumentSkipped,
+    EventSink,
+    Notice,
+    PassFinished,
+    PassStarted,
+    Progress,
+    SyncResult,
+    ignore,
+)
+from provet_xero_gui.sync.mapping import Mapping
+from provet_xero_gui.sync.state import RULE_CAUSES, JournalEntry, NewLink, SyncState
+from provet_xero_gui.sync.translate import Hold, XeroDocument, provet_reference, translate
+from provet_xero_gui.xero.client import (
+    XeroApiError,
+    XeroClient,
+    XeroContactState,
+    XeroDocumentState,
+    XeroValidationError,
+)
+from provet_xero_gui.xero.identity import XeroConnectionEnded
+from provet_xero_gui.xero.limits import DayLimitLow
+from provet_xero_gui.xero.reference import Account, Organisation, TaxRate, XeroReference
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+REFERENCE_TTL = timedelta(hours=6)
+CURSOR_INVOICES = "provet:invoices"
+CURSOR_OVERLAP = timedelta(minutes=5)
+# Causes that only Xero can tell: they are retried when asked (Retry), not on every pass, so an idle
+# pass costs no Xero calls for them.
+XERO_CAUSES = frozenset({"xero_rejected", "number_taken", "void_refused", "contact_rejected"})
+
+
+class ProvetReader(Protocol):
+    """What the engine reads from Provet (provet.source.ProvetSource)."""
+
+    def vat_groups(self) -> Any: ...
+    def changed_invoices(self, since: datetime | None, statuses: Sequence[int] = ...) -> Any: ...
+    def invoices(self, ids: Sequence[int]) -> Any: ...
+    def rows_for(self, invoice_ids: Sequence[int]) -> Any: ...
+    def clients(self, ids: Sequence[int]) -> Any: ...
+
+
+class PassStopped(Exception):
+    """Ends a pass early but cleanly; the message is for people."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class _Doc:
+    """A Provet document on its way: the invoice, its rows and what it becomes."""
+
+    invoice: Invoice
+    rows: tuple[InvoiceRow, ...]
+    xero: XeroDocument
+
+    @property
+    def kind(self) -> str:
+        return "credit_note" if self.invoice.credit_note else "invoice"
+
+
+def _kind(invoice: Invoice) -> str:
+    return "credit_note" if invoice.credit_note else "invoice"
+
+
+def fingerprint(body: Any) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        provet: ProvetReader,
+        xero: XeroClient,
+        state: SyncState,
+        mapping: Mapping,
+        *,
+        events: EventSink = ignore,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        should_stop: Callable[[], bool] = lambda: False,
+        provet_calls: Callable[[], int] = lambda: 0,
+    ) -> None:
+        self.provet = provet
+        self.xero = xero
+        self.state = state
+        self.mapping = mapping
+        self._emit = events
+        self._now = now
+        self._should_stop = should_stop
+        self._provet_calls = provet_calls
+        self._sent: Counter[str] = Counter()
+        self._held: Counter[str] = Counter()
+        self._held_by_rule: Counter[str] = Counter()
+        self._skipped: Counter[str] = Counter()
+
+    # --- the pass ---------------------------------------------------------------------------------------
+    def run_pass(self, retry: Iterable[str] = ()) -> SyncResult:
+        """One whole pass. `retry`: Provet invoice ids whose Xero-side problems should be tried again."""
+        self._sent.clear()
+        self._held.clear()
+        self._held_by_rule.clear()
+        self._skipped.clear()
+        xero_before = self.xero.total_calls
+        provet_before = self._provet_calls()
+        self._emit(PassStarted(self._now().isoformat(timespec="seconds")))
+        stopped: PassStopped | None = None
+        try:
+            self._recover()
+            self._sync_documents(set(retry))
+        except PassStopped as exc:
+            stopped = exc
+        except DayLimitLow as exc:
+            stopped = PassStopped(str(exc), "day_limit")
+        except XeroConnectionEnded as exc:
+            stopped = PassStopped(str(exc), "connection_ended")
+        except XeroApiError as exc:
+            stopped = PassStopped(str(exc), "unreachable" if exc.lost else "error")
+        except ProvetError as exc:
+            stopped = PassStopped(f"Provet: {exc}", "error")
+        if stopped:
+            self._emit(Notice("error" if stopped.kind != "day_limit" else "warning", str(stopped)))
+        result = SyncResult(
+            sent=dict(self._sent),
+            held=dict(self._held),
+            held_by_rule=dict(self._held_by_rule),
+            skipped=dict(self._skipped),
+            attention_open=len(self.state.attention(include_rule_holds=False)),
+            xero_calls=self.xero.total_calls - xero_before,
+            provet_calls=self._provet_calls() - provet_before,
+            xero_calls_left_today=self.xero.limiter.day_remaining,
+            stopped=str(stopped) if stopped else None,
+            stop_kind=stopped.kind if stopped else None,
+        )
+        self._emit(PassFinished(result))
+        return result
+
+    def _check_stop(self) -> None:
+        if self._should_stop():
+            raise PassStopped("The sync was paused; it goes on from here next time.", "paused")
+
+    # --- recovery -----------------------------------------------------------------------------------------
+    def _recover(self) -> None:
+        pending = self.state.pending()
+        if pending:
+            self._emit(Notice("info", f"Finishing {len(pending)} write(s) an earlier sync started."))
+        for entry in pending:
+            self._check_stop()
+            self._execute(entry)
+
+    # --- reading and deciding -------------------------------------------------------------------------------
+    def _sync_documents(self, retry: set[str]) -> None:
+        since_text = self.state.cursor(CURSOR_INVOICES)
+        since = datetime.fromisoformat(since_text) if since_text else None
+        self._emit(Progress("reading Provet", 0, 0))
+        # Read a little before the cursor: a record changed on an early page while later pages were read
+        # has an older stamp than the newest seen. Reading it twice is harmless (linked ones are skipped).
+        read_from = since - CURSOR_OVERLAP if since else None
+        changed = self.provet.changed_invoices(read_from, statuses=(INVOICE_FINALISED, INVOICE_VOIDED))
+        self._report_bad(changed.bad)
+        invoices: dict[int, Invoice] = {inv.id: inv for inv in changed.records}
+        waiting = self._waiting_ids(retry) - set(invoices)
+        if waiting:
+            again = self.provet.invoices(sorted(waiting))
+            self._report_bad(again.bad)
+            invoices.update({inv.id: inv for inv in again.records})
+
+        to_send: list[Invoice] = []
+        to_void: list[Invoice] = []
+        linked = set(self.state.links("invoice", invoices)) | set(self.state.links("credit_note", invoices))
+        for inv in sorted(invoices.values(), key=lambda i: i.id):
+            decision = self._decide(inv, str(inv.id) in linked)
+            if decision == "send":
+                to_send.append(inv)
+            elif decision == "void":
+                to_void.append(inv)
+
+        if to_send:
+            reference = self._reference()
+            vat_groups = list(self.provet.vat_groups().records)
+            docs = self._translate_all(to_send, reference, vat_groups)
+            self._send_documents(docs)
+            self._allocate(docs)
+        if to_void:
+            self._void(to_void)
+        self._advance_cursor(changed.cursor, since)
+
+    def _waiting_ids(self, retry: set[str]) -> set[int]:
+        """Documents in the attention list that a pass should look at again."""
+        ids: set[int] = set()
+        for item in self.state.attention():
+            if item.kind not in ("invoice", "credit_note") or not item.provet_id.isdigit():
+                continue
+            if item.cause not in XERO_CAUSES or item.provet_id in retry:
+                ids.add(int(item.provet_id))
+        return ids | {int(i) for i in retry if i.isdigit()}
+
+    def _advance_cursor(self, newest: datetime | None, since: datetime | None) -> None:
+        """Only after the whole pass went through: what was read is sent, held or skipped by now."""
+        if newest is not None and (since is None or newest > since):
+            self.state.set_cursor(CURSOR_INVOICES, newest.isoformat())
+
+    def _decide(self, inv: Invoice, linked: bool) -> str:
+        kind = _kind(inv)
+        if inv.status == INVOICE_VOIDED:
+            return "void" if linked else "ignore"
+        if inv.status != INVOICE_FINALISED:
+            return "ignore"
+        if linked:
+            return "ignore"  # a finalised document does not change; payments are their own work
+        start = self.mapping.start_date
+        if start and inv.invoice_date and inv.invoice_date < start:
+            self._skip(inv, "before the sync start date")
+            return "ignore"
+        if inv.client_id is None:
+            self._hold(kind, inv.id, inv.label, "anonymous", "it has no client (an anonymous sale); Xero needs a "
+                       "named contact", "Nothing to do: anonymous sales stay in Provet.")
+            return "ignore"
+        if inv.consolidated_invoice and self.mapping.consolidated == "gathered":
+            self._skip(inv, "consolidated invoice (its gathered invoices are sent instead)")
+            return "ignore"
+        return "send"
+
+    def _translate_all(
+        self, invoices: list[Invoice], reference: XeroReference, vat_groups: list[VatGroup]
+    ) -> list[_Doc]:
+        ids = [inv.id for inv in invoices]
+        self._emit(Progress("reading invoice rows", 0, len(ids)))
+        rows_by_invoice = self.provet.rows_for(ids)
+        self._report_bad(rows_by_invoice.unplaced)
+        in_doubt = bool(rows_by_invoice.unplaced)
+        contacts = self._ensure_contacts(invoices)
+        docs: list[_Doc] = []
+        for inv in invoices:
+            kind = _kind(inv)
+            bad = rows_by_invoice.bad_for(inv.id)
+            if bad or in_doubt:
+                why = bad[0].message if bad else "some invoice rows could not be read from Provet"
+                self._hold(kind, inv.id, inv.label, "unreadable", f"a row could not be read: {why}",
+                           "Check the invoice's rows in Provet, then Retry.")
+                continue
+            contact = contacts.get(inv.client_id or -1)
+            if contact is None:
+                continue  # held while making the contact
+            rows = sorted(rows_by_invoice.get(inv.id, ()), key=lambda r: r.id)
+            out = translate(inv, rows, contact, self.mapping, vat_groups, reference, url=inv.url)
+            if isinstance(out, Hold):
+                self._hold(kind, inv.id, inv.label, out.cause, out.reason, out.fix)
+            else:
+                docs.append(_Doc(inv, tuple(rows), out))
+        return docs
+
+    # --- contacts -------------------------------------------------------------------------------------------
+    def _ensure_contacts(self, invoices: list[Invoice]) -> dict[int, str]:
+        """client id → ContactID for every client of these invoices; their invoices wait if one fails."""
+        client_ids = sorted({inv.client_id for inv in invoices if inv.client_id is not None})
+        known = {int(k): v.xero_id for k, v in self.state.links("contact", client_ids).items()}
+        missing = [c for c in client_ids if c not in known]
+        if not missing:
+            return known
+        read = self.provet.clients(missing)
+        self._report_bad(read.bad)
+        clients = {c.id: c for c in read.records}
+        failed: dict[int, str] = {}
+        for cid in missing:
+            if cid not in clients:
+                failed[cid] = "its client could not be read from Provet"
+        self._emit(Progress("making contacts", 0, len(clients)))
+        existing = self._existing_contacts(list(clients.values()))
+        plan = plan_contacts(list(clients.values()), existing)
+        if plan.reuse:
+            self.state.add_links(NewLink("contact", str(cid), xid) for cid, xid in plan.reuse.items())
+            known.update(plan.reuse)
+        to_create = [(clients[cid], name) for cid, name in plan.create.items()]
+        for attempt in range(2):
+            retry_with_other_name: list[tuple[Client, str]] = []
+            for start in range(0, len(to_create), BATCH):
+                self._check_stop()
+                chunk = to_create[start : start + BATCH]
+                entry = self.state.begin(
+                    "PUT Contacts",
+                    [contact_payload(c, name) for c, name in chunk],
+                    [{"kind": "contact", "provet_id": str(c.id), "label": f"Client {name}"} for c, name in chunk],
+                )
+                results = self._execute(entry)
+                for (client, _name), res in zip(chunk, results or [], strict=False):
+                    if res.xero_id and not res.has_errors:
+                        known[client.id] = res.xero_id
+                    elif attempt == 0 and any("already assigned" in m or "unique" in m for m in res.errors):
+                        retry_with_other_name.append((client, distinguished_name(client)))
+                    else:
+                        failed[client.id] = "Xero refused its client: " + "; ".join(res.errors or ("no reason given",))
+            if not retry_with_other_name:
+                break
+            to_create = retry_with_other_name
+        for inv in invoices:
+            if inv.client_id in failed:
+                self._hold(_kind(inv), inv.id, inv.label, "contact_rejected", failed[inv.client_id],
+                           "Correct the client's details in Provet, then Retry.")
+        return known
+
+    def _existing_contacts(self, clients: list[Client]) -> list[XeroContactState]:
+        """Xero's contacts that could be these clients: by ContactNumber and by name (or all, for many)."""
+        if not clients:
+            return []
+        if len(clients) > BATCH:
+            return self.xero.all_contacts()
+        numbers = [contact_number(c.id) for c in clients]
+        names = sorted({client_name(c) for c in clients})
+        return self.xero.contacts_by_number(numbers) + self.xero.contacts_by_name(names)
+
+    # --- sending --------------------------------------------------------------------------------------------
+    def _send_documents(self, docs: list[_Doc]) -> None:
+        # Invoices first, so a credit note's original is in Xero before the credit note is allocated.
+        for kind, endpoint in (("invoice", "PUT Invoices"), ("credit_note", "PUT CreditNotes")):
+            batch_docs = [d for d in docs if d.kind == kind]
+            for start in range(0, len(batch_docs), BATCH):
+                self._check_stop()
+                chunk = batch_docs[start : start + BATCH]
+                self._emit(Progress(f"sending {kind.replace('_', ' ')}s", start, len(batch_docs)))
+                entry = self.state.begin(
+                    endpoint,
+                    [d.xero.to_json() for d in chunk],
+                    [
+                        {
+                            "kind": kind,
+                            "provet_id": str(d.invoice.id),
+                            "label": d.invoice.label,
+                            "number": d.xero.number,
+                            "total": str(d.xero.total),
+                        }
+                        for d in chunk
+                    ],
+                )
+                self._execute(entry)
+
+    def _execute(self, entry: JournalEntry) -> list[Any]:
+        """Send (or resend) one journal entry with its key, and record what Xero answered."""
+        try:
+            results = self._call(entry)
+        except XeroValidationError as exc:
+            if len(entry.documents) == 1:
+                doc = entry.documents[0]
+                self.state.finish(entry, [], {"error": exc.messages}, failed=True)
+                self._hold(doc["kind"], doc["provet_id"], doc["label"], "xero_rejected",
+                           "Xero refused it: " + "; ".join(exc.messages), "Correct it in Provet or Xero, then Retry.")
+                return []
+            # The whole batch was refused: send the documents one by one so one bad one stops no others.
+            self.state.finish(entry, [], {"error": exc.messages, "split": True}, failed=True)
+            out: list[Any] = []
+            for payload, doc in zip(entry.payload, entry.documents, strict=True):
+                out += self._execute(self.state.begin(entry.endpoint, [payload], [doc]))
+            return out
+        self._record(entry, results)
+        return results
+
+    def _call(self, entry: JournalEntry) -> list[Any]:
+        key, payload = entry.key, entry.payload
+        match entry.endpoint:
+            case "PUT Contacts":
+                return self.xero.put_contacts(payload, key)
+            case "PUT Invoices":
+                return self.xero.put_invoices(payload, key)
+            case "PUT CreditNotes":
+                return self.xero.put_credit_notes(payload, key)
+            case "PUT Allocation":
+                self.xero.allocate_credit_note(payload["CreditNoteID"], payload["InvoiceID"],
+                                               Decimal(payload["Amount"]), _date(payload["Date"]), key)
+                return [payload]
+            case "POST Void":
+                return [self.xero.void_invoice(payload["InvoiceID"], key)]
+        raise ValueError(f"unknown journal endpoint {entry.endpoint}")
+
+    def _record(self, entry: JournalEntry, results: list[Any]) -> None:
+        """Links for what Xero took, attention for what it refused — with the journal closed in the same step."""
+        links: list[NewLink] = []
+        holds: list[tuple[dict, str, str, str]] = []
+        taken_numbers: list[tuple[dict, Any]] = []
+        for doc, res in zip(entry.documents, results, strict=False):
+            kind = doc["kind"]
+            if entry.endpoint == "PUT Allocation":
+                links.append(NewLink("allocation", doc["provet_id"], f"{res['CreditNoteID']}:{res['InvoiceID']}",
+                                     fingerprint=str(res["Amount"])))
+                continue
+            if entry.endpoint == "POST Void":
+                links.append(NewLink("void", doc["provet_id"], res.xero_id))
+                continue
+            if res.xero_id and not res.has_errors:
+                number = getattr(res, "number", None) or getattr(res, "contact_number", None)
+                links.append(NewLink(kind, doc["provet_id"], res.xero_id, number, doc.get("number")))
+            elif any("must be unique" in m for m in res.errors) and kind in ("invoice", "credit_note"):
+                taken_numbers.append((doc, res))
+            elif kind != "contact":
+                holds.append((doc, "xero_rejected", "Xero refused it: " + "; ".join(res.errors or ("no reason",)),
+                              "Correct it in Provet (or Xero), then Retry."))
+        links += self._claim_taken_numbers(taken_numbers, holds)
+        self.state.finish(entry, links, [getattr(r, "xero_id", r) for r in results])
+        for link in links:
+            doc = next(d for d in entry.documents if d["provet_id"] == link.provet_id)
+            if link.kind in ("invoice", "credit_note", "contact"):
+                self._sent[link.kind] += 1
+            self._emit(DocumentSent(link.kind, link.provet_id, doc["label"], link.xero_id))
+        for doc, cause, reason, fix in holds:
+            self._hold(doc["kind"], doc["provet_id"], doc["label"], cause, reason, fix)
+
+    def _claim_taken_numbers(self, taken: list[tuple[dict, Any]], holds: list) -> list[NewLink]:
+        """'Number must be unique': if the document in Xero is ours (a lost answer), link it; else wait."""
+        if not taken:
+            return []
+        numbers = [doc["number"] for doc, _ in taken]
+        found: list[XeroDocumentState] = (
+            self.xero.invoices_by_number(numbers) if taken[0][0]["kind"] == "invoice"
+            else self.xero.credit_notes_by_number(numbers)
+        )
+        by_number = {f.number: f for f in found}
+        links = []
+        for doc, _res in taken:
+            there = by_number.get(doc["number"])
+            if there is not None and there.reference == provet_reference(int(doc["provet_id"])):
+                links.append(NewLink(doc["kind"], doc["provet_id"], there.xero_id, there.number, doc["number"]))
+            else:
+                holds.append((doc, "number_taken", f"Xero already has a different document numbered {doc['number']}",
+                              "Rename or void that document in Xero, then Retry."))
+        return links
+
+    # --- credit note allocations ----------------------------------------------------------------------------------
+    def _allocate(self, docs: list[_Doc]) -> None:
+        notes = [d for d in docs if d.kind == "credit_note" and d.invoice.credit_note_original_invoice_id]
+        if not notes:
+            return
+        note_links = self.state.links("credit_note", [d.invoice.id for d in notes])
+        originals = self.state.links("invoice", [d.invoice.credit_note_original_invoice_id for d in notes])
+        done = self.state.links("allocation", [d.invoice.id for d in notes])
+        todo = [
+            d for d in notes
+            if str(d.invoice.id) in note_links and str(d.invoice.credit_note_original_invoice_id) in originals
+            and str(d.invoice.id) not in done
+        ]  # fmt: skip
+        if not todo:
+            return
+        ids = [originals[str(d.invoice.credit_note_original_invoice_id)].xero_id for d in todo]
+        states = {s.xero_id: s for s in self.xero.invoices_by_id(ids)}
+        for d in todo:
+            self._check_stop()
+            invoice_xid = originals[str(d.invoice.credit_note_original_invoice_id)].xero_id
+            due = states[invoice_xid].amount_due if invoice_xid in states else Decimal(0)
+            amount = min(due, d.xero.total)
+            label = d.invoice.label
+            if amount <= 0:
+                self.state.add_links([NewLink("allocation", str(d.invoice.id), f"none:{invoice_xid}", fingerprint="0")])
+                self._emit(Notice("info", f"{label}: the original invoice has nothing left to pay, so it is not "
+                                          "allocated (the credit stays on the client's account in Xero)."))
+                continue
+            original = states[invoice_xid]
+            on = max(d.xero.date, original.date) if original.date else d.xero.date
+            entry = self.state.begin(
+                "PUT Allocation",
+                {"CreditNoteID": note_links[str(d.invoice.id)].xero_id, "InvoiceID": invoice_xid,
+                 "Amount": str(amount), "Date": on.isoformat()},
+                [{"kind": "allocation", "provet_id": str(d.invoice.id), "label": f"Allocation of {label}"}],
+            )
+            try:
+                self._execute(entry)
+            except XeroValidationError as exc:
+                self.state.finish(entry, [], {"error": exc.messages}, failed=True)
+                self._hold("credit_note", d.invoice.id, label, "allocation_refused",
+                           "Xero refused to allocate it to the original invoice: " + "; ".join(exc.messages),
+                           "Allocate it by hand in Xero.")
+
+    # --- voids --------------------------------------------------------------------------------------------------
+    def _void(self, invoices: list[Invoice]) -> None:
+        done = self.state.links("void", [i.id for i in invoices])
+        for inv in invoices:
+            if str(inv.id) in done or inv.credit_note:
+                continue
+            self._check_stop()
+            link = self.state.link("invoice", inv.id)
+            if link is None:
+                continue
+            entry = self.state.begin("POST Void", {"InvoiceID": link.xero_id},
+                                     [{"kind": "void", "provet_id": str(inv.id), "label": inv.label}])
+            try:
+                self._execute(entry)
+                self._sent["void"] += 1
+            except XeroValidationError as exc:
+                self.state.finish(entry, [], {"error": exc.messages}, failed=True)
+                self._hold("invoice", inv.id, inv.label, "void_refused",
+                           "it was voided in Provet, but Xero refused to void it: " + "; ".join(exc.messages),
+                           "Remove the payments in Xero (or decide with the accountant), then Retry.")
+
+    # --- reference data -----------------------------------------------------------------------------------------------
+    def _reference(self) -> XeroReference:
+        cached = self.state.cached("xero_reference")
+        if cached:
+            value, updated = cached
+            if datetime.fromisoformat(updated) > datetime.now(UTC) - REFERENCE_TTL:
+                return reference_from_json(value)
+        ref = self.xero.reference()
+        self.state.cache("xero_reference", reference_to_json(ref))
+        return ref
+
+    # --- bookkeeping of outcomes ----------------------------------------------------------------------------------
+    def _hold(self, kind: str, provet_id: int | str, label: str, cause: str, reason: str, fix: str) -> None:
+        self.state.hold(kind, provet_id, label, cause, reason, fix)
+        by_rule = cause in RULE_CAUSES
+        (self._held_by_rule if by_rule else self._held)[cause] += 1
+        self._emit(DocumentHeld(kind, str(provet_id), label, cause, reason, fix, by_rule))
+
+    def _skip(self, inv: Invoice, reason: str) -> None:
+        self._skipped[reason] += 1
+        self._emit(DocumentSkipped(_kind(inv), str(inv.id), inv.label, reason))
+
+    def _report_bad(self, bad: Iterable[Any]) -> None:
+        for b in bad:
+            rid = getattr(b, "id", None)
+            kind = {"invoice": "invoice", "client": "client"}.get(getattr(b, "resource", ""), "record")
+            if rid is None:
+                self._emit(Notice("warning", f"Provet sent a {kind} that could not be read: {b.message}"))
+                continue
+            self._hold(kind, rid, f"Provet {kind} {rid}", "unreadable",
+                       f"Provet's data could not be read: {b.message}",
+                       "Check it in Provet; if it looks right, report it to provet-xero's makers.")
+
+
+def _date(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def reference_to_json(ref: XeroReference) -> dict[str, Any]:
+    o = ref.organisation
+    return {
+        "organisation": [o.name, o.base_currency, o.period_lock_date and o.period_lock_date.isoformat(),
+                         o.end_of_year_lock_date and o.end_of_year_lock_date.isoformat()],
+        "tax_rates": [[t.tax_type, t.name, str(t.rate), t.status, t.can_apply_to_revenue] for t in ref.tax_rates],
+        "accounts": [[a.code, a.name, a.type, a.status, a.enable_payments, a.tax_type] for a in ref.accounts],
+    }
+
+
+def reference_from_json(data: dict[str, Any]) -> XeroReference:
+    name, currency, period, year_end = data["organisation"]
+    return XeroReference(
+        Organisation(name, currency, _date(period) if period else None, _date(year_end) if year_end else None),
+        tuple(TaxRate(t[0], t[1], Decimal(t[2]), t[3], bool(t[4])) for t in data["tax_rates"]),
+        tuple(Account(a[0], a[1], a[2], a[3], bool(a[4]), a[5]) for a in data["accounts"]),
+    )

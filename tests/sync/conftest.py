@@ -1,0 +1,89 @@
+"""An engine wired to a fresh sandbox in one line: what engine tests start from."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from provet_xero_gui.provet.client import ProvetClient
+from provet_xero_gui.provet.source import ProvetSource
+from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
+from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
+from provet_xero_gui.store import Store
+from provet_xero_gui.sync.engine import SyncEngine
+from provet_xero_gui.sync.events import Event
+from provet_xero_gui.sync.mapping import Mapping
+from provet_xero_gui.sync.state import SyncState
+from provet_xero_gui.xero.client import XeroClient
+
+
+class SandboxTokens:
+    """A token source for engine tests: the sandbox's own sign-in, no keyring."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.token = sandbox.xero.connect(tenant_ids=[CLINIC_TENANT_ID])["access_token"]
+
+    def access_token(self) -> str:
+        return self.token
+
+    def invalidate(self, access_token: str) -> None:
+        self.token = self.sandbox.xero.connect(tenant_ids=[CLINIC_TENANT_ID])["access_token"]
+
+
+@dataclass
+class World:
+    sandbox: Sandbox
+    provet: ProvetClient
+    xero: XeroClient
+    store: Store
+    events: list[Event]
+
+    def engine(self, mapping: Mapping | None = None) -> SyncEngine:
+        return SyncEngine(
+            ProvetSource(self.provet), self.xero, SyncState(self.store),
+            mapping or Mapping.from_json(demo_mapping()), events=self.events.append,
+            provet_calls=lambda: sum(self.provet.calls.values()),
+        )
+
+    @property
+    def state(self) -> SyncState:
+        return SyncState(self.store)
+
+    def xero_invoices(self) -> list:
+        return self.sandbox.xero.invoices(CLINIC_TENANT_ID)
+
+    def xero_credit_notes(self) -> list:
+        return self.sandbox.xero.credit_notes(CLINIC_TENANT_ID)
+
+    def xero_contacts(self) -> list:
+        return self.sandbox.xero.contacts(CLINIC_TENANT_ID)
+
+
+@pytest.fixture
+def make_world(tmp_path: Path) -> Iterator[Callable[..., World]]:
+    opened: list[tuple[Sandbox, Store]] = []
+
+    def make(size: int = 12, **sandbox_args) -> World:
+        sb = Sandbox(size=size, **sandbox_args).start()
+        c = sb.credentials
+        store = Store(tmp_path / f"store{len(opened)}.sqlite3")
+        opened.append((sb, store))
+        provet = ProvetClient(c.provet_url, c.provet_client_id, c.provet_client_secret)
+        # Backoff waits are real seconds; a test needs their order, not their length.
+        xero = XeroClient(sb.xero.base_url, CLINIC_TENANT_ID, SandboxTokens(sb), sleep=lambda s: time.sleep(min(s, 0.05)))
+        return World(sb, provet, xero, store, [])
+
+    yield make
+    for sb, store in opened:
+        store.close()
+        sb.stop()
+
+
+@pytest.fixture
+def world(make_world: Callable[..., World]) -> World:
+    return make_world()
