@@ -75,7 +75,9 @@ def make_world(tmp_path: Path) -> Iterator[Callable[..., World]]:
         opened.append((sb, store))
         provet = ProvetClient(c.provet_url, c.provet_client_id, c.provet_client_secret)
         # Backoff waits are real seconds; a test needs their order, not their length.
-        xero = XeroClient(sb.xero.base_url, CLINIC_TENANT_ID, SandboxTokens(sb), sleep=lambda s: time.sleep(min(s, 0.05)))
+        xero = XeroClient(
+            sb.xero.base_url, CLINIC_TENANT_ID, SandboxTokens(sb), sleep=lambda s: time.sleep(min(s, 0.05))
+        )
         return World(sb, provet, xero, store, [])
 
     yield make
