@@ -440,7 +440,7 @@ def _print_result(result: SyncResult) -> None:
         held = ", ".join(f"{n} {_CAUSE_TITLES.get(c, c).split(': ')[-1]}" for c, n in result.held_by_rule.items())
         lines.append(f"  Held by rule:    {held}")
     if result.held:
-        held = ", ".join(f"{n} {_CAUSE_TITLES.get(c, c).lower()}" for c, n in sorted(result.held.items()))
+        held = ", ".join(f"{n} {_CAUSE_TITLES.get(c, c)}" for c, n in sorted(result.held.items()))
         lines.append(f"  Held this pass:  {held}")
     for reason, n in sorted(result.skipped.items()):
         lines.append(f"  Skipped:         {n} {reason}")
