@@ -133,6 +133,7 @@ class SyncEngine:
         self._held: Counter[str] = Counter()
         self._held_by_rule: Counter[str] = Counter()
         self._skipped: Counter[str] = Counter()
+        self._answered: dict[str, XeroDocumentState] = {}  # documents as Xero answered in this pass
 
     # --- the pass ---------------------------------------------------------------------------------------
     def run_pass(self, retry: Iterable[str] = ()) -> SyncResult:
@@ -141,6 +142,7 @@ class SyncEngine:
         self._held.clear()
         self._held_by_rule.clear()
         self._skipped.clear()
+        self._answered.clear()
         xero_before = self.xero.total_calls
         provet_before = self._provet_calls()
         self._emit(PassStarted(self._now().isoformat(timespec="seconds")))
@@ -345,9 +347,9 @@ class SyncEngine:
             return []
         if len(clients) > BATCH:
             return self.xero.all_contacts()
-        numbers = [contact_number(c.id) for c in clients]
-        names = sorted({client_name(c) for c in clients})
-        return self.xero.contacts_by_number(numbers) + self.xero.contacts_by_name(names)
+        return self.xero.contacts_matching(
+            numbers=[contact_number(c.id) for c in clients], names=sorted({client_name(c) for c in clients})
+        )
 
     # --- sending --------------------------------------------------------------------------------------------
     def _send_documents(self, docs: list[_Doc]) -> None:
@@ -418,6 +420,8 @@ class SyncEngine:
         taken_numbers: list[tuple[dict, Any]] = []
         for doc, res in zip(entry.documents, results, strict=False):
             kind = doc["kind"]
+            if isinstance(res, XeroDocumentState) and res.xero_id:
+                self._answered[res.xero_id] = res
             if entry.endpoint == "PUT Allocation":
                 links.append(NewLink("allocation", doc["provet_id"], f"{res['CreditNoteID']}:{res['InvoiceID']}",
                                      fingerprint=str(res["Amount"])))
@@ -479,7 +483,10 @@ class SyncEngine:
         if not todo:
             return
         ids = [originals[str(d.invoice.credit_note_original_invoice_id)].xero_id for d in todo]
-        states = {s.xero_id: s for s in self.xero.invoices_by_id(ids)}
+        # Originals sent in this pass came back with their amount due; only older ones are looked up.
+        states = {i: self._answered[i] for i in ids if i in self._answered}
+        unknown = [i for i in ids if i not in states]
+        states.update({s.xero_id: s for s in self.xero.invoices_by_id(unknown)} if unknown else {})
         for d in todo:
             self._check_stop()
             invoice_xid = originals[str(d.invoice.credit_note_original_invoice_id)].xero_id

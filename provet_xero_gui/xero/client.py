@@ -438,6 +438,15 @@ class XeroClient:
         data = self.call("GET CreditNotes", self.api.get_credit_notes, where=where, page=1, page_size=PAGE_SIZE)
         return [XeroDocumentState.parse(e) for e in data.get("CreditNotes", [])]
 
+    def contacts_matching(self, numbers: Sequence[str], names: Sequence[str]) -> list[XeroContactState]:
+        """Contacts with any of these ContactNumbers or Names, in one call (archived ones too)."""
+        terms = [f'ContactNumber=="{_quote(n)}"' for n in numbers] + [f'Name=="{_quote(n)}"' for n in names]
+        if not terms:
+            return []
+        data = self.call("GET Contacts", self.api.get_contacts, where=" OR ".join(terms), page=1,
+                         page_size=PAGE_SIZE, include_archived=True)
+        return [XeroContactState.parse(e) for e in data.get("Contacts", [])]
+
     def contacts_by_number(self, numbers: Sequence[str]) -> list[XeroContactState]:
         if not numbers:
             return []
