@@ -447,21 +447,6 @@ class XeroClient:
                          page_size=PAGE_SIZE, include_archived=True)
         return [XeroContactState.parse(e) for e in data.get("Contacts", [])]
 
-    def contacts_by_number(self, numbers: Sequence[str]) -> list[XeroContactState]:
-        if not numbers:
-            return []
-        where = " OR ".join(f'ContactNumber=="{_quote(n)}"' for n in numbers)
-        data = self.call("GET Contacts", self.api.get_contacts, where=where, page=1, page_size=PAGE_SIZE,
-                         include_archived=True)
-        return [XeroContactState.parse(e) for e in data.get("Contacts", [])]
-
-    def contacts_by_name(self, names: Sequence[str]) -> list[XeroContactState]:
-        if not names:
-            return []
-        where = " OR ".join(f'Name=="{_quote(n)}"' for n in names)
-        data = self.call("GET Contacts", self.api.get_contacts, where=where, page=1, page_size=PAGE_SIZE)
-        return [XeroContactState.parse(e) for e in data.get("Contacts", [])]
-
 
 def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
