@@ -13,10 +13,7 @@ list with the reason and the fix. No Qt here; collaborators are passed in.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -33,19 +30,15 @@ from provet_xero_gui.sync.contacts import (
     plan_contacts,
 )
 from provet_xero_gui.sync.events import (
-    DocumentHeld,
-    DocumentSent,
-    DocumentSkipped,
     EventSink,
-    Notice,
     PassFinished,
     PassStarted,
-    Progress,
     SyncResult,
     ignore,
 )
 from provet_xero_gui.sync.mapping import Mapping
-from provet_xero_gui.sync.state import RULE_CAUSES, JournalEntry, NewLink, SyncState
+from provet_xero_gui.sync.outcomes import Outcomes
+from provet_xero_gui.sync.state import JournalEntry, NewLink, SyncState
 from provet_xero_gui.sync.translate import Hold, XeroDocument, provet_reference, translate
 from provet_xero_gui.xero.client import (
     XeroApiError,
@@ -104,10 +97,6 @@ def _kind(invoice: Invoice) -> str:
     return "credit_note" if invoice.credit_note else "invoice"
 
 
-def fingerprint(body: Any) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:24]
-
-
 class SyncEngine:
     def __init__(
         self,
@@ -129,19 +118,13 @@ class SyncEngine:
         self._now = now
         self._should_stop = should_stop
         self._provet_calls = provet_calls
-        self._sent: Counter[str] = Counter()
-        self._held: Counter[str] = Counter()
-        self._held_by_rule: Counter[str] = Counter()
-        self._skipped: Counter[str] = Counter()
+        self.out = Outcomes(state, events)
         self._answered: dict[str, XeroDocumentState] = {}  # documents as Xero answered in this pass
 
     # --- the pass ---------------------------------------------------------------------------------------
     def run_pass(self, retry: Iterable[str] = ()) -> SyncResult:
         """One whole pass. `retry`: Provet invoice ids whose Xero-side problems should be tried again."""
-        self._sent.clear()
-        self._held.clear()
-        self._held_by_rule.clear()
-        self._skipped.clear()
+        self.out = Outcomes(self.state, self._emit)
         self._answered.clear()
         xero_before = self.xero.total_calls
         provet_before = self._provet_calls()
@@ -161,12 +144,12 @@ class SyncEngine:
         except ProvetError as exc:
             stopped = PassStopped(f"Provet: {exc}", "error")
         if stopped:
-            self._emit(Notice("error" if stopped.kind != "day_limit" else "warning", str(stopped)))
+            self.out.notice("error" if stopped.kind not in ("day_limit", "paused") else "warning", str(stopped))
         result = SyncResult(
-            sent=dict(self._sent),
-            held=dict(self._held),
-            held_by_rule=dict(self._held_by_rule),
-            skipped=dict(self._skipped),
+            sent=dict(self.out.sent),
+            held=dict(self.out.held),
+            held_by_rule=dict(self.out.held_by_rule),
+            skipped=dict(self.out.skipped),
             attention_open=len(self.state.attention(include_rule_holds=False)),
             xero_calls=self.xero.total_calls - xero_before,
             provet_calls=self._provet_calls() - provet_before,
@@ -185,7 +168,7 @@ class SyncEngine:
     def _recover(self) -> None:
         pending = self.state.pending()
         if pending:
-            self._emit(Notice("info", f"Finishing {len(pending)} write(s) an earlier sync started."))
+            self.out.notice("info", f"Finishing {len(pending)} write(s) an earlier sync started.")
         for entry in pending:
             self._check_stop()
             self._execute(entry)
@@ -194,17 +177,17 @@ class SyncEngine:
     def _sync_documents(self, retry: set[str]) -> None:
         since_text = self.state.cursor(CURSOR_INVOICES)
         since = datetime.fromisoformat(since_text) if since_text else None
-        self._emit(Progress("reading Provet", 0, 0))
+        self.out.progress("reading Provet", 0, 0)
         # Read a little before the cursor: a record changed on an early page while later pages were read
         # has an older stamp than the newest seen. Reading it twice is harmless (linked ones are skipped).
         read_from = since - CURSOR_OVERLAP if since else None
         changed = self.provet.changed_invoices(read_from, statuses=(INVOICE_FINALISED, INVOICE_VOIDED))
-        self._report_bad(changed.bad)
+        self.out.unreadable(changed.bad)
         invoices: dict[int, Invoice] = {inv.id: inv for inv in changed.records}
         waiting = self._waiting_ids(retry) - set(invoices)
         if waiting:
             again = self.provet.invoices(sorted(waiting))
-            self._report_bad(again.bad)
+            self.out.unreadable(again.bad)
             invoices.update({inv.id: inv for inv in again.records})
 
         to_send: list[Invoice] = []
@@ -255,7 +238,7 @@ class SyncEngine:
             self._skip(inv, "before the sync start date")
             return "ignore"
         if inv.client_id is None:
-            self._hold(kind, inv.id, inv.label, "anonymous", "it has no client (an anonymous sale); Xero needs a "
+            self.out.hold(kind, inv.id, inv.label, "anonymous", "it has no client (an anonymous sale); Xero needs a "
                        "named contact", "Nothing to do: anonymous sales stay in Provet.")
             return "ignore"
         if inv.consolidated_invoice and self.mapping.consolidated == "gathered":
@@ -267,9 +250,9 @@ class SyncEngine:
         self, invoices: list[Invoice], reference: XeroReference, vat_groups: list[VatGroup]
     ) -> list[_Doc]:
         ids = [inv.id for inv in invoices]
-        self._emit(Progress("reading invoice rows", 0, len(ids)))
+        self.out.progress("reading invoice rows", 0, len(ids))
         rows_by_invoice = self.provet.rows_for(ids)
-        self._report_bad(rows_by_invoice.unplaced)
+        self.out.unreadable(rows_by_invoice.unplaced)
         in_doubt = bool(rows_by_invoice.unplaced)
         contacts = self._ensure_contacts(invoices)
         docs: list[_Doc] = []
@@ -278,7 +261,7 @@ class SyncEngine:
             bad = rows_by_invoice.bad_for(inv.id)
             if bad or in_doubt:
                 why = bad[0].message if bad else "some invoice rows could not be read from Provet"
-                self._hold(kind, inv.id, inv.label, "unreadable", f"a row could not be read: {why}",
+                self.out.hold(kind, inv.id, inv.label, "unreadable", f"a row could not be read: {why}",
                            "Check the invoice's rows in Provet, then Retry.")
                 continue
             contact = contacts.get(inv.client_id or -1)
@@ -287,7 +270,7 @@ class SyncEngine:
             rows = sorted(rows_by_invoice.get(inv.id, ()), key=lambda r: r.id)
             out = translate(inv, rows, contact, self.mapping, vat_groups, reference, url=inv.url)
             if isinstance(out, Hold):
-                self._hold(kind, inv.id, inv.label, out.cause, out.reason, out.fix)
+                self.out.hold(kind, inv.id, inv.label, out.cause, out.reason, out.fix)
             else:
                 docs.append(_Doc(inv, tuple(rows), out))
         return docs
@@ -301,13 +284,13 @@ class SyncEngine:
         if not missing:
             return known
         read = self.provet.clients(missing)
-        self._report_bad(read.bad)
+        self.out.unreadable(read.bad)
         clients = {c.id: c for c in read.records}
         failed: dict[int, str] = {}
         for cid in missing:
             if cid not in clients:
                 failed[cid] = "its client could not be read from Provet"
-        self._emit(Progress("making contacts", 0, len(clients)))
+        self.out.progress("making contacts", 0, len(clients))
         existing = self._existing_contacts(list(clients.values()))
         plan = plan_contacts(list(clients.values()), existing)
         if plan.reuse:
@@ -337,7 +320,7 @@ class SyncEngine:
             to_create = retry_with_other_name
         for inv in invoices:
             if inv.client_id in failed:
-                self._hold(_kind(inv), inv.id, inv.label, "contact_rejected", failed[inv.client_id],
+                self.out.hold(_kind(inv), inv.id, inv.label, "contact_rejected", failed[inv.client_id],
                            "Correct the client's details in Provet, then Retry.")
         return known
 
@@ -359,7 +342,7 @@ class SyncEngine:
             for start in range(0, len(batch_docs), BATCH):
                 self._check_stop()
                 chunk = batch_docs[start : start + BATCH]
-                self._emit(Progress(f"sending {kind.replace('_', ' ')}s", start, len(batch_docs)))
+                self.out.progress(f"sending {kind.replace('_', ' ')}s", start, len(batch_docs))
                 entry = self.state.begin(
                     endpoint,
                     [d.xero.to_json() for d in chunk],
@@ -384,7 +367,7 @@ class SyncEngine:
             if len(entry.documents) == 1:
                 doc = entry.documents[0]
                 self.state.finish(entry, [], {"error": exc.messages}, failed=True)
-                self._hold(doc["kind"], doc["provet_id"], doc["label"], "xero_rejected",
+                self.out.hold(doc["kind"], doc["provet_id"], doc["label"], "xero_rejected",
                            "Xero refused it: " + "; ".join(exc.messages), "Correct it in Provet or Xero, then Retry.")
                 return []
             # The whole batch was refused: send the documents one by one so one bad one stops no others.
@@ -441,11 +424,10 @@ class SyncEngine:
         self.state.finish(entry, links, [getattr(r, "xero_id", r) for r in results])
         for link in links:
             doc = next(d for d in entry.documents if d["provet_id"] == link.provet_id)
-            if link.kind in ("invoice", "credit_note", "contact"):
-                self._sent[link.kind] += 1
-            self._emit(DocumentSent(link.kind, link.provet_id, doc["label"], link.xero_id))
+            self.out.done(link.kind, link.provet_id, doc["label"], link.xero_id,
+                          count=link.kind in ("invoice", "credit_note", "contact"))
         for doc, cause, reason, fix in holds:
-            self._hold(doc["kind"], doc["provet_id"], doc["label"], cause, reason, fix)
+            self.out.hold(doc["kind"], doc["provet_id"], doc["label"], cause, reason, fix)
 
     def _claim_taken_numbers(self, taken: list[tuple[dict, Any]], holds: list) -> list[NewLink]:
         """'Number must be unique': if the document in Xero is ours (a lost answer), link it; else wait."""
@@ -495,8 +477,8 @@ class SyncEngine:
             label = d.invoice.label
             if amount <= 0:
                 self.state.add_links([NewLink("allocation", str(d.invoice.id), f"none:{invoice_xid}", fingerprint="0")])
-                self._emit(Notice("info", f"{label}: the original invoice has nothing left to pay, so it is not "
-                                          "allocated (the credit stays on the client's account in Xero)."))
+                self.out.notice("info", f"{label}: the original invoice has nothing left to pay, so it is not "
+                                          "allocated (the credit stays on the client's account in Xero).")
                 continue
             original = states[invoice_xid]
             on = max(d.xero.date, original.date) if original.date else d.xero.date
@@ -510,7 +492,7 @@ class SyncEngine:
                 self._execute(entry)
             except XeroValidationError as exc:
                 self.state.finish(entry, [], {"error": exc.messages}, failed=True)
-                self._hold("credit_note", d.invoice.id, label, "allocation_refused",
+                self.out.hold("credit_note", d.invoice.id, label, "allocation_refused",
                            "Xero refused to allocate it to the original invoice: " + "; ".join(exc.messages),
                            "Allocate it by hand in Xero.")
 
@@ -528,10 +510,10 @@ class SyncEngine:
                                      [{"kind": "void", "provet_id": str(inv.id), "label": inv.label}])
             try:
                 self._execute(entry)
-                self._sent["void"] += 1
+                self.out.sent["void"] += 1
             except XeroValidationError as exc:
                 self.state.finish(entry, [], {"error": exc.messages}, failed=True)
-                self._hold("invoice", inv.id, inv.label, "void_refused",
+                self.out.hold("invoice", inv.id, inv.label, "void_refused",
                            "it was voided in Provet, but Xero refused to void it: " + "; ".join(exc.messages),
                            "Remove the payments in Xero (or decide with the accountant), then Retry.")
 
@@ -547,26 +529,8 @@ class SyncEngine:
         return ref
 
     # --- bookkeeping of outcomes ----------------------------------------------------------------------------------
-    def _hold(self, kind: str, provet_id: int | str, label: str, cause: str, reason: str, fix: str) -> None:
-        self.state.hold(kind, provet_id, label, cause, reason, fix)
-        by_rule = cause in RULE_CAUSES
-        (self._held_by_rule if by_rule else self._held)[cause] += 1
-        self._emit(DocumentHeld(kind, str(provet_id), label, cause, reason, fix, by_rule))
-
     def _skip(self, inv: Invoice, reason: str) -> None:
-        self._skipped[reason] += 1
-        self._emit(DocumentSkipped(_kind(inv), str(inv.id), inv.label, reason))
-
-    def _report_bad(self, bad: Iterable[Any]) -> None:
-        for b in bad:
-            rid = getattr(b, "id", None)
-            kind = {"invoice": "invoice", "client": "client"}.get(getattr(b, "resource", ""), "record")
-            if rid is None:
-                self._emit(Notice("warning", f"Provet sent a {kind} that could not be read: {b.message}"))
-                continue
-            self._hold(kind, rid, f"Provet {kind} {rid}", "unreadable",
-                       f"Provet's data could not be read: {b.message}",
-                       "Check it in Provet; if it looks right, report it to provet-xero's makers.")
+        self.out.skip(_kind(inv), inv.id, inv.label, reason)
 
 
 def _date(text: str) -> date:
