@@ -38,13 +38,13 @@ from provet_xero_gui.sync.events import (
 )
 from provet_xero_gui.sync.mapping import Mapping
 from provet_xero_gui.sync.outcomes import Outcomes
-from provet_xero_gui.sync.state import JournalEntry, NewLink, SyncState
-from provet_xero_gui.sync.translate import Hold, XeroDocument, provet_reference, translate
+from provet_xero_gui.sync.state import NewLink, SyncState
+from provet_xero_gui.sync.translate import Hold, XeroDocument, translate
+from provet_xero_gui.sync.writer import JournalWriter
 from provet_xero_gui.xero.client import (
     XeroApiError,
     XeroClient,
     XeroContactState,
-    XeroDocumentState,
     XeroValidationError,
 )
 from provet_xero_gui.xero.identity import XeroConnectionEnded
@@ -59,7 +59,9 @@ CURSOR_INVOICES = "provet:invoices"
 CURSOR_OVERLAP = timedelta(minutes=5)
 # Causes that only Xero can tell: they are retried when asked (Retry), not on every pass, so an idle
 # pass costs no Xero calls for them.
-XERO_CAUSES = frozenset({"xero_rejected", "number_taken", "void_refused", "contact_rejected"})
+XERO_CAUSES = frozenset(
+    {"xero_rejected", "number_taken", "void_refused", "contact_rejected", "payment_rejected", "provet_refused"}
+)
 
 
 class ProvetReader(Protocol):
@@ -119,13 +121,13 @@ class SyncEngine:
         self._should_stop = should_stop
         self._provet_calls = provet_calls
         self.out = Outcomes(state, events)
-        self._answered: dict[str, XeroDocumentState] = {}  # documents as Xero answered in this pass
+        self.writer = JournalWriter(xero, provet, state, self.out)
 
     # --- the pass ---------------------------------------------------------------------------------------
     def run_pass(self, retry: Iterable[str] = ()) -> SyncResult:
         """One whole pass. `retry`: Provet invoice ids whose Xero-side problems should be tried again."""
         self.out = Outcomes(self.state, self._emit)
-        self._answered.clear()
+        self.writer = JournalWriter(self.xero, self.provet, self.state, self.out)
         xero_before = self.xero.total_calls
         provet_before = self._provet_calls()
         self._emit(PassStarted(self._now().isoformat(timespec="seconds")))
@@ -171,7 +173,7 @@ class SyncEngine:
             self.out.notice("info", f"Finishing {len(pending)} write(s) an earlier sync started.")
         for entry in pending:
             self._check_stop()
-            self._execute(entry)
+            self.writer.execute(entry)
 
     # --- reading and deciding -------------------------------------------------------------------------------
     def _sync_documents(self, retry: set[str]) -> None:
@@ -307,7 +309,7 @@ class SyncEngine:
                     [contact_payload(c, name) for c, name in chunk],
                     [{"kind": "contact", "provet_id": str(c.id), "label": f"Client {name}"} for c, name in chunk],
                 )
-                results = self._execute(entry)
+                results = self.writer.execute(entry)
                 for (client, _name), res in zip(chunk, results or [], strict=False):
                     if res.xero_id and not res.has_errors:
                         known[client.id] = res.xero_id
@@ -357,97 +359,7 @@ class SyncEngine:
                         for d in chunk
                     ],
                 )
-                self._execute(entry)
-
-    def _execute(self, entry: JournalEntry) -> list[Any]:
-        """Send (or resend) one journal entry with its key, and record what Xero answered."""
-        try:
-            results = self._call(entry)
-        except XeroValidationError as exc:
-            if len(entry.documents) == 1:
-                doc = entry.documents[0]
-                self.state.finish(entry, [], {"error": exc.messages}, failed=True)
-                self.out.hold(doc["kind"], doc["provet_id"], doc["label"], "xero_rejected",
-                           "Xero refused it: " + "; ".join(exc.messages), "Correct it in Provet or Xero, then Retry.")
-                return []
-            # The whole batch was refused: send the documents one by one so one bad one stops no others.
-            self.state.finish(entry, [], {"error": exc.messages, "split": True}, failed=True)
-            out: list[Any] = []
-            for payload, doc in zip(entry.payload, entry.documents, strict=True):
-                out += self._execute(self.state.begin(entry.endpoint, [payload], [doc]))
-            return out
-        self._record(entry, results)
-        return results
-
-    def _call(self, entry: JournalEntry) -> list[Any]:
-        key, payload = entry.key, entry.payload
-        match entry.endpoint:
-            case "PUT Contacts":
-                return self.xero.put_contacts(payload, key)
-            case "PUT Invoices":
-                return self.xero.put_invoices(payload, key)
-            case "PUT CreditNotes":
-                return self.xero.put_credit_notes(payload, key)
-            case "PUT Allocation":
-                self.xero.allocate_credit_note(payload["CreditNoteID"], payload["InvoiceID"],
-                                               Decimal(payload["Amount"]), _date(payload["Date"]), key)
-                return [payload]
-            case "POST Void":
-                return [self.xero.void_invoice(payload["InvoiceID"], key)]
-        raise ValueError(f"unknown journal endpoint {entry.endpoint}")
-
-    def _record(self, entry: JournalEntry, results: list[Any]) -> None:
-        """Links for what Xero took, attention for what it refused — with the journal closed in the same step."""
-        links: list[NewLink] = []
-        holds: list[tuple[dict, str, str, str]] = []
-        taken_numbers: list[tuple[dict, Any]] = []
-        for doc, res in zip(entry.documents, results, strict=False):
-            kind = doc["kind"]
-            if isinstance(res, XeroDocumentState) and res.xero_id:
-                self._answered[res.xero_id] = res
-            if entry.endpoint == "PUT Allocation":
-                links.append(NewLink("allocation", doc["provet_id"], f"{res['CreditNoteID']}:{res['InvoiceID']}",
-                                     fingerprint=str(res["Amount"])))
-                continue
-            if entry.endpoint == "POST Void":
-                links.append(NewLink("void", doc["provet_id"], res.xero_id))
-                continue
-            if res.xero_id and not res.has_errors:
-                number = getattr(res, "number", None) or getattr(res, "contact_number", None)
-                links.append(NewLink(kind, doc["provet_id"], res.xero_id, number, doc.get("number")))
-            elif any("must be unique" in m for m in res.errors) and kind in ("invoice", "credit_note"):
-                taken_numbers.append((doc, res))
-            elif kind != "contact":
-                holds.append((doc, "xero_rejected", "Xero refused it: " + "; ".join(res.errors or ("no reason",)),
-                              "Correct it in Provet (or Xero), then Retry."))
-        links += self._claim_taken_numbers(taken_numbers, holds)
-        self.state.finish(entry, links, [getattr(r, "xero_id", r) for r in results])
-        for link in links:
-            doc = next(d for d in entry.documents if d["provet_id"] == link.provet_id)
-            self.out.done(link.kind, link.provet_id, doc["label"], link.xero_id,
-                          count=link.kind in ("invoice", "credit_note", "contact"))
-        for doc, cause, reason, fix in holds:
-            self.out.hold(doc["kind"], doc["provet_id"], doc["label"], cause, reason, fix)
-
-    def _claim_taken_numbers(self, taken: list[tuple[dict, Any]], holds: list) -> list[NewLink]:
-        """'Number must be unique': if the document in Xero is ours (a lost answer), link it; else wait."""
-        if not taken:
-            return []
-        numbers = [doc["number"] for doc, _ in taken]
-        found: list[XeroDocumentState] = (
-            self.xero.invoices_by_number(numbers) if taken[0][0]["kind"] == "invoice"
-            else self.xero.credit_notes_by_number(numbers)
-        )
-        by_number = {f.number: f for f in found}
-        links = []
-        for doc, _res in taken:
-            there = by_number.get(doc["number"])
-            if there is not None and there.reference == provet_reference(int(doc["provet_id"])):
-                links.append(NewLink(doc["kind"], doc["provet_id"], there.xero_id, there.number, doc["number"]))
-            else:
-                holds.append((doc, "number_taken", f"Xero already has a different document numbered {doc['number']}",
-                              "Rename or void that document in Xero, then Retry."))
-        return links
+                self.writer.execute(entry)
 
     # --- credit note allocations ----------------------------------------------------------------------------------
     def _allocate(self, docs: list[_Doc]) -> None:
@@ -466,7 +378,7 @@ class SyncEngine:
             return
         ids = [originals[str(d.invoice.credit_note_original_invoice_id)].xero_id for d in todo]
         # Originals sent in this pass came back with their amount due; only older ones are looked up.
-        states = {i: self._answered[i] for i in ids if i in self._answered}
+        states = {i: self.writer.answered[i] for i in ids if i in self.writer.answered}
         unknown = [i for i in ids if i not in states]
         states.update({s.xero_id: s for s in self.xero.invoices_by_id(unknown)} if unknown else {})
         for d in todo:
@@ -489,7 +401,7 @@ class SyncEngine:
                 [{"kind": "allocation", "provet_id": str(d.invoice.id), "label": f"Allocation of {label}"}],
             )
             try:
-                self._execute(entry)
+                self.writer.execute(entry)
             except XeroValidationError as exc:
                 self.state.finish(entry, [], {"error": exc.messages}, failed=True)
                 self.out.hold("credit_note", d.invoice.id, label, "allocation_refused",
@@ -509,7 +421,7 @@ class SyncEngine:
             entry = self.state.begin("POST Void", {"InvoiceID": link.xero_id},
                                      [{"kind": "void", "provet_id": str(inv.id), "label": inv.label}])
             try:
-                self._execute(entry)
+                self.writer.execute(entry)
                 self.out.sent["void"] += 1
             except XeroValidationError as exc:
                 self.state.finish(entry, [], {"error": exc.messages}, failed=True)

@@ -1,0 +1,153 @@
+"""Carrying out journal entries: one write to Xero or Provet, sent (or resent after a crash) with its
+entry's Idempotency-Key, and its answer recorded — links for what was taken, attention for what was not —
+in the same transaction that closes the entry.
+
+Provet has no Idempotency-Key, so a Provet write is looked up first (a payment carries the Xero PaymentID
+in its `info`) and only sent when it is not there yet.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from provet_xero_gui.provet.client import ProvetRefusedError
+from provet_xero_gui.sync.outcomes import Outcomes
+from provet_xero_gui.sync.state import JournalEntry, NewLink, SyncState
+from provet_xero_gui.sync.translate import provet_reference
+from provet_xero_gui.xero.client import XeroClient, XeroDocumentState, XeroValidationError
+
+# Links that stand for a document being in Xero, counted in the summary as "sent".
+_COUNTED = ("invoice", "credit_note", "contact", "payment")
+
+
+class JournalWriter:
+    def __init__(self, xero: XeroClient, provet: Any, state: SyncState, out: Outcomes) -> None:
+        self.xero = xero
+        self.provet = provet
+        self.state = state
+        self.out = out
+        self.answered: dict[str, XeroDocumentState] = {}  # documents as Xero answered them in this pass
+
+    def write(self, endpoint: str, payload: Any, documents: list[dict[str, Any]]) -> list[Any]:
+        """Journal the write, then carry it out."""
+        return self.execute(self.state.begin(endpoint, payload, documents))
+
+    def execute(self, entry: JournalEntry) -> list[Any]:
+        """Send (or resend) one journal entry with its key, and record the answer."""
+        try:
+            results = self._call(entry)
+        except (XeroValidationError, ProvetRefusedError) as exc:
+            messages = list(getattr(exc, "messages", None) or [str(exc)])
+            if len(entry.documents) == 1 or not isinstance(entry.payload, list):
+                doc = entry.documents[0]
+                self.state.finish(entry, [], {"error": messages}, failed=True)
+                who = "Provet" if entry.endpoint.startswith("PROVET") else "Xero"
+                self.out.hold(doc["kind"], doc["provet_id"], doc["label"], _refused_cause(doc["kind"]),
+                              f"{who} refused it: " + "; ".join(messages), "Correct it in Provet or Xero, then Retry.")
+                return []
+            # The whole batch was refused: send the documents one by one so one bad one stops no others.
+            self.state.finish(entry, [], {"error": messages, "split": True}, failed=True)
+            out: list[Any] = []
+            for payload, doc in zip(entry.payload, entry.documents, strict=True):
+                out += self.write(entry.endpoint, [payload], [doc])
+            return out
+        self._record(entry, results)
+        return results
+
+    def _call(self, entry: JournalEntry) -> list[Any]:
+        key, p = entry.key, entry.payload
+        match entry.endpoint:
+            case "PUT Contacts":
+                return self.xero.put_contacts(p, key)
+            case "PUT Invoices":
+                return self.xero.put_invoices(p, key)
+            case "PUT CreditNotes":
+                return self.xero.put_credit_notes(p, key)
+            case "PUT Allocation":
+                self.xero.allocate_credit_note(p["CreditNoteID"], p["InvoiceID"], Decimal(p["Amount"]),
+                                               date.fromisoformat(p["Date"]), key)
+                return [p]
+            case "POST Void":
+                return [self.xero.void_invoice(p["InvoiceID"], key)]
+            case "PUT Payments":
+                return self.xero.put_payments(p, key)
+            case "POST DeletePayment":
+                return [self.xero.delete_payment(p["PaymentID"], key)]
+            case "PROVET POST payment":
+                found = self.provet.find_xero_payment(p["invoice_id"], p["xero_payment_id"])
+                if found is None:
+                    found = self.provet.post_payment(p["invoice_id"], Decimal(p["amount"]),
+                                                     date.fromisoformat(p["date"]), int(p["method_id"]),
+                                                     p["xero_payment_id"])
+                return [found]
+            case "PROVET cancel payment":
+                return [self.provet.cancel_payment(int(p["payment_id"]))]
+        raise ValueError(f"unknown journal endpoint {entry.endpoint}")
+
+    def _record(self, entry: JournalEntry, results: list[Any]) -> None:
+        links: list[NewLink] = []
+        holds: list[tuple[dict, str, str, str]] = []
+        taken_numbers: list[tuple[dict, Any]] = []
+        for doc, res in zip(entry.documents, results, strict=False):
+            kind = doc["kind"]
+            if isinstance(res, XeroDocumentState) and res.xero_id:
+                self.answered[res.xero_id] = res
+            match entry.endpoint:
+                case "PUT Allocation":
+                    links.append(NewLink("allocation", doc["provet_id"], f"{res['CreditNoteID']}:{res['InvoiceID']}",
+                                         fingerprint=str(res["Amount"])))
+                    continue
+                case "POST Void":
+                    links.append(NewLink("void", doc["provet_id"], res.xero_id))
+                    continue
+                case "POST DeletePayment":
+                    links.append(NewLink("payment_deleted", doc["provet_id"], res.xero_id))
+                    continue
+                case "PROVET POST payment":
+                    links.append(NewLink("xero_payment", str(res.id), entry.payload["xero_payment_id"]))
+                    continue
+                case "PROVET cancel payment":
+                    links.append(NewLink("xero_payment_cancelled", doc["provet_id"], entry.payload["xero_payment_id"]))
+                    continue
+            if res.xero_id and not res.has_errors:
+                number = getattr(res, "number", None) or getattr(res, "contact_number", None)
+                links.append(NewLink(kind, doc["provet_id"], res.xero_id, number, doc.get("number")))
+            elif any("must be unique" in m for m in res.errors) and kind in ("invoice", "credit_note"):
+                taken_numbers.append((doc, res))
+            elif kind != "contact":  # a refused contact is reported with its invoices by the caller
+                holds.append((doc, _refused_cause(kind), "Xero refused it: " + "; ".join(res.errors or ("no reason",)),
+                              "Correct it in Provet (or Xero), then Retry."))
+        links += self._claim_taken_numbers(taken_numbers, holds)
+        self.state.finish(entry, links, [getattr(r, "xero_id", None) or getattr(r, "id", None) for r in results])
+        labels = {d["provet_id"]: d["label"] for d in entry.documents}
+        for link in links:
+            label = labels.get(link.provet_id) or entry.documents[0]["label"]
+            self.out.done(link.kind, link.provet_id, label, link.xero_id, count=link.kind in _COUNTED)
+        for doc, cause, reason, fix in holds:
+            self.out.hold(doc["kind"], doc["provet_id"], doc["label"], cause, reason, fix)
+
+    def _claim_taken_numbers(self, taken: list[tuple[dict, Any]], holds: list) -> list[NewLink]:
+        """'Number must be unique': if the document in Xero is ours (a lost answer), link it; else wait."""
+        if not taken:
+            return []
+        numbers = [doc["number"] for doc, _ in taken]
+        found: list[XeroDocumentState] = (
+            self.xero.invoices_by_number(numbers) if taken[0][0]["kind"] == "invoice"
+            else self.xero.credit_notes_by_number(numbers)
+        )
+        by_number = {f.number: f for f in found}
+        links = []
+        for doc, _res in taken:
+            there = by_number.get(doc["number"])
+            if there is not None and there.reference == provet_reference(int(doc["provet_id"])):
+                links.append(NewLink(doc["kind"], doc["provet_id"], there.xero_id, there.number, doc["number"]))
+            else:
+                holds.append((doc, "number_taken", f"Xero already has a different document numbered {doc['number']}",
+                              "Rename or void that document in Xero, then Retry."))
+        return links
+
+
+def _refused_cause(kind: str) -> str:
+    return {"payment": "payment_rejected", "xero_payment": "provet_refused"}.get(kind, "xero_rejected")
