@@ -1076,6 +1076,10 @@ def _render_allocation(org: OrgState, a: Allocation, *, with_credit_note: bool) 
 
 def _render_payment(org: OrgState, p: Payment) -> dict[str, Any]:
     account = org.account_by_id(p.account_id)
+    target = (
+        {"CreditNote": _doc_ref(org, org.credit_notes[p.invoice_id])} if p.on_credit_note
+        else {"Invoice": _doc_ref(org, org.invoices[p.invoice_id])}
+    )
     return {
         "PaymentID": p.payment_id,
         "Date": ms_date(p.date),
@@ -1083,13 +1087,13 @@ def _render_payment(org: OrgState, p: Payment) -> dict[str, Any]:
         "Amount": _num(p.amount),
         "Reference": p.reference,
         "CurrencyRate": 1.0,
-        "PaymentType": "ACCRECPAYMENT",
+        "PaymentType": "ARCREDITPAYMENT" if p.on_credit_note else "ACCRECPAYMENT",
         "Status": p.status,
         "UpdatedDateUTC": ms_datetime(p.updated),
         "HasAccount": True,
         "IsReconciled": p.is_reconciled,
         "Account": {"AccountID": p.account_id, "Code": account.code if account else ""},
-        "Invoice": _doc_ref(org, org.invoices[p.invoice_id]),
+        **target,
         "HasValidationErrors": False,
     }
 

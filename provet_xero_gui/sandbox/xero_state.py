@@ -262,6 +262,7 @@ class Payment:
     updated: datetime
     is_reconciled: bool = False
     made_in_xero: bool = False  # True when made through a test hook (bank reconciliation in Xero)
+    on_credit_note: bool = False  # a refund of a credit note (PaymentType ARCREDITPAYMENT)
 
 
 @dataclass(frozen=True)
@@ -829,9 +830,13 @@ class OrgState:
         if not isinstance(e, Mapping):
             raise Invalid(["A payment must be a JSON object."])
         errors: list[str] = []
-        if e.get("CreditNote") or e.get("Prepayment") or e.get("Overpayment"):
-            raise Invalid(["The sandbox simulates payments on sales invoices only."])
-        invoice = self._invoice_ref(e.get("Invoice"), e.get("InvoiceNumber"), errors)
+        if e.get("Prepayment") or e.get("Overpayment"):
+            raise Invalid(["The sandbox simulates payments on sales invoices and refunds of credit notes only."])
+        on_credit_note = bool(e.get("CreditNote"))
+        if on_credit_note:  # a refund: money paid back to the client against a credit note
+            invoice = self._credit_note_ref(e.get("CreditNote"), errors)
+        else:
+            invoice = self._invoice_ref(e.get("Invoice"), e.get("InvoiceNumber"), errors)
         account = self.account_by_id_or_code(e.get("Account") or ({"Code": e["Code"]} if e.get("Code") else None))
         if account is None:
             errors.append("Account could not be found" if e.get("Account") or e.get("Code")
@@ -861,15 +866,26 @@ class OrgState:
         payment = Payment(
             new_uuid(self.rng), invoice.doc_id, account.account_id, pay_date, money(amount),
             str(e.get("Reference") or ""), "AUTHORISED", self.now(), bool(e.get("IsReconciled", False)),
-            made_in_xero,
+            made_in_xero, on_credit_note,
         )
         txn.put(self.payments, payment.payment_id, payment)
         paid = invoice.amount_paid + payment.amount
         doc = replace(
             invoice, amount_paid=paid, payment_ids=(*invoice.payment_ids, payment.payment_id), updated=self.now()
         )
-        txn.put(self.invoices, doc.doc_id, _settle_status(doc, pay_date))
+        txn.put(self.credit_notes if on_credit_note else self.invoices, doc.doc_id, _settle_status(doc, pay_date))
         return payment
+
+    def _credit_note_ref(self, ref: Any, errors: list[str]) -> Document | None:
+        key = ref.get("CreditNoteID") or ref.get("CreditNoteNumber") if isinstance(ref, Mapping) else None
+        if not key:
+            errors.append("A credit note must be specified for a refund.")
+            return None
+        try:
+            return self.find_doc("credit_note", str(key))
+        except NotFound:
+            errors.append(f"Credit note '{key}' could not be found.")
+            return None
 
     def _invoice_ref(self, ref: Any, number: Any, errors: list[str]) -> Document | None:
         key = None
@@ -896,12 +912,13 @@ class OrgState:
             raise Invalid([lock_error])
         gone = replace(payment, status="DELETED", updated=self.now())
         txn.put(self.payments, gone.payment_id, gone)
-        invoice = self.invoices[payment.invoice_id]
+        table = self.credit_notes if payment.on_credit_note else self.invoices
+        invoice = table[payment.invoice_id]
         doc = replace(
             invoice, amount_paid=invoice.amount_paid - payment.amount,
             payment_ids=tuple(p for p in invoice.payment_ids if p != payment.payment_id), updated=self.now(),
         )
-        txn.put(self.invoices, doc.doc_id, _settle_status(doc, None))
+        txn.put(table, doc.doc_id, _settle_status(doc, None))
         return gone
 
     # -- credit note allocations --------------------------------------------------------------

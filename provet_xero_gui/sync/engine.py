@@ -21,7 +21,16 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from provet_xero_gui.provet.client import ProvetError
-from provet_xero_gui.provet.records import INVOICE_FINALISED, INVOICE_VOIDED, Client, Invoice, InvoiceRow, VatGroup
+from provet_xero_gui.provet.records import (
+    INVOICE_FINALISED,
+    INVOICE_VOIDED,
+    PAYMENT_REGISTERED,
+    PT_CREDIT_INVOICE,
+    Client,
+    Invoice,
+    InvoiceRow,
+    VatGroup,
+)
 from provet_xero_gui.sync.contacts import (
     client_name,
     contact_number,
@@ -38,6 +47,7 @@ from provet_xero_gui.sync.events import (
 )
 from provet_xero_gui.sync.mapping import Mapping
 from provet_xero_gui.sync.outcomes import Outcomes
+from provet_xero_gui.sync.payments import PaymentSync
 from provet_xero_gui.sync.state import NewLink, SyncState
 from provet_xero_gui.sync.translate import Hold, XeroDocument, translate
 from provet_xero_gui.sync.writer import JournalWriter
@@ -124,8 +134,9 @@ class SyncEngine:
         self.writer = JournalWriter(xero, provet, state, self.out)
 
     # --- the pass ---------------------------------------------------------------------------------------
-    def run_pass(self, retry: Iterable[str] = ()) -> SyncResult:
-        """One whole pass. `retry`: Provet invoice ids whose Xero-side problems should be tried again."""
+    def run_pass(self, retry: Iterable[str] = (), *, poll_xero: bool = True) -> SyncResult:
+        """One whole pass. `retry`: ids of attention items whose Xero-side problems should be tried again.
+        `poll_xero`: also look for changes made in Xero (the window does that less often than Provet)."""
         self.out = Outcomes(self.state, self._emit)
         self.writer = JournalWriter(self.xero, self.provet, self.state, self.out)
         xero_before = self.xero.total_calls
@@ -134,7 +145,14 @@ class SyncEngine:
         stopped: PassStopped | None = None
         try:
             self._recover()
-            self._sync_documents(set(retry))
+            retry = set(retry)
+            self._sync_documents(retry)
+            payments = PaymentSync(self.provet, self.xero, self.state, self.mapping, self.writer, self.out,
+                                   self._reference, self._check_stop)
+            payments.push({int(k.provet_id) for k in self.writer.linked if k.kind in ("invoice", "credit_note")},
+                          retry)
+            if poll_xero:
+                payments.pull()
         except PassStopped as exc:
             stopped = exc
         except DayLimitLow as exc:
@@ -381,32 +399,46 @@ class SyncEngine:
         states = {i: self.writer.answered[i] for i in ids if i in self.writer.answered}
         unknown = [i for i in ids if i not in states]
         states.update({s.xero_id: s for s in self.xero.invoices_by_id(unknown)} if unknown else {})
+        credited = self._credited_in_provet({d.invoice.credit_note_original_invoice_id for d in todo})
         for d in todo:
             self._check_stop()
-            invoice_xid = originals[str(d.invoice.credit_note_original_invoice_id)].xero_id
+            original_id = d.invoice.credit_note_original_invoice_id
+            invoice_xid = originals[str(original_id)].xero_id
             due = states[invoice_xid].amount_due if invoice_xid in states else Decimal(0)
-            amount = min(due, d.xero.total)
+            # As much as Provet settled on the original with this credit (its "credit invoice" payments), never
+            # more than the credit note or what the invoice still owes in Xero.
+            available = credited.get(original_id, Decimal(0)) - self._allocated_to(invoice_xid)
+            amount = min(available, d.xero.total, due)
             label = d.invoice.label
             if amount <= 0:
-                self.state.add_links([NewLink("allocation", str(d.invoice.id), f"none:{invoice_xid}", fingerprint="0")])
-                self.out.notice("info", f"{label}: the original invoice has nothing left to pay, so it is not "
-                                          "allocated (the credit stays on the client's account in Xero).")
+                nothing = NewLink("allocation", str(d.invoice.id), f"none:{d.invoice.id}", fingerprint="0")
+                self.state.add_links([nothing])
+                self.out.notice("info", f"{label}: Provet settled nothing on the original invoice with it, so it "
+                                        "is not allocated (the credit stays on the client's account in Xero).")
                 continue
             original = states[invoice_xid]
             on = max(d.xero.date, original.date) if original.date else d.xero.date
-            entry = self.state.begin(
+            self.writer.write(
                 "PUT Allocation",
                 {"CreditNoteID": note_links[str(d.invoice.id)].xero_id, "InvoiceID": invoice_xid,
                  "Amount": str(amount), "Date": on.isoformat()},
                 [{"kind": "allocation", "provet_id": str(d.invoice.id), "label": f"Allocation of {label}"}],
             )
-            try:
-                self.writer.execute(entry)
-            except XeroValidationError as exc:
-                self.state.finish(entry, [], {"error": exc.messages}, failed=True)
-                self.out.hold("credit_note", d.invoice.id, label, "allocation_refused",
-                           "Xero refused to allocate it to the original invoice: " + "; ".join(exc.messages),
-                           "Allocate it by hand in Xero.")
+
+    def _credited_in_provet(self, original_ids: set[int]) -> dict[int, Decimal]:
+        """Per original invoice, what Provet settled on it with credit notes (type-12 payments)."""
+        grouped = self.provet.payments_for(sorted(original_ids))
+        return {
+            inv_id: sum((p.paid for p in pays if p.payment_type == PT_CREDIT_INVOICE and p.status == PAYMENT_REGISTERED
+                         and p.paid > 0), Decimal(0))
+            for inv_id, pays in grouped.items()
+        }
+
+    def _allocated_to(self, invoice_xid: str) -> Decimal:
+        rows = self.state.store.query(
+            "SELECT fingerprint FROM links WHERE kind = 'allocation' AND xero_id LIKE ?", (f"%:{invoice_xid}",)
+        )
+        return sum((Decimal(r[0]) for r in rows if r[0]), Decimal(0))
 
     # --- voids --------------------------------------------------------------------------------------------------
     def _void(self, invoices: list[Invoice]) -> None:
@@ -422,7 +454,6 @@ class SyncEngine:
                                      [{"kind": "void", "provet_id": str(inv.id), "label": inv.label}])
             try:
                 self.writer.execute(entry)
-                self.out.sent["void"] += 1
             except XeroValidationError as exc:
                 self.state.finish(entry, [], {"error": exc.messages}, failed=True)
                 self.out.hold("invoice", inv.id, inv.label, "void_refused",

@@ -56,6 +56,19 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class ConflictFound:
+    """A client field changed differently in Provet and in Xero: neither side is written until someone
+    chooses (`provet-xero resolve`, the conflict view) or a standing rule does."""
+
+    conflict_id: int
+    provet_id: str  # the Provet client
+    label: str  # "Client Anna Smith"
+    field: str  # name | email | phone | street | postcode | city | country | tax_number
+    provet_value: str
+    xero_value: str
+
+
+@dataclass(frozen=True)
 class SyncResult:
     sent: dict[str, int] = field(default_factory=dict)  # by kind
     held: dict[str, int] = field(default_factory=dict)  # by cause, problems that need attention
@@ -78,7 +91,9 @@ class PassFinished:
     result: SyncResult
 
 
-Event = PassStarted | Progress | DocumentSent | DocumentHeld | DocumentSkipped | Notice | PassFinished
+Event = (
+    PassStarted | Progress | DocumentSent | DocumentHeld | DocumentSkipped | Notice | ConflictFound | PassFinished
+)
 EventSink = Callable[[Event], None]
 
 

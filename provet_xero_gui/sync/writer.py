@@ -18,8 +18,9 @@ from provet_xero_gui.sync.state import JournalEntry, NewLink, SyncState
 from provet_xero_gui.sync.translate import provet_reference
 from provet_xero_gui.xero.client import XeroClient, XeroDocumentState, XeroValidationError
 
-# Links that stand for a document being in Xero, counted in the summary as "sent".
-_COUNTED = ("invoice", "credit_note", "contact", "payment")
+# Links that stand for something done, counted in the pass's summary under their kind.
+_COUNTED = frozenset({"invoice", "credit_note", "contact", "payment", "void", "payment_deleted", "xero_payment",
+                      "xero_payment_cancelled"})
 
 
 class JournalWriter:
@@ -29,6 +30,7 @@ class JournalWriter:
         self.state = state
         self.out = out
         self.answered: dict[str, XeroDocumentState] = {}  # documents as Xero answered them in this pass
+        self.linked: list[NewLink] = []  # everything linked in this pass
 
     def write(self, endpoint: str, payload: Any, documents: list[dict[str, Any]]) -> list[Any]:
         """Journal the write, then carry it out."""
@@ -121,6 +123,7 @@ class JournalWriter:
                               "Correct it in Provet (or Xero), then Retry."))
         links += self._claim_taken_numbers(taken_numbers, holds)
         self.state.finish(entry, links, [getattr(r, "xero_id", None) or getattr(r, "id", None) for r in results])
+        self.linked += links
         labels = {d["provet_id"]: d["label"] for d in entry.documents}
         for link in links:
             label = labels.get(link.provet_id) or entry.documents[0]["label"]

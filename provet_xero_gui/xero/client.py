@@ -156,6 +156,10 @@ class XeroContactState:
     postcode: str = ""
     city: str = ""
     country: str = ""
+    # The whole POBOX address and DEFAULT phone as Xero holds them: an update replaces an address (a phone)
+    # of a type as a whole, so what is not synced (AddressLine2, Region, area code...) is sent back as it was.
+    pobox: tuple[tuple[str, str], ...] = ()
+    default_phone: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def parse(cls, e: dict[str, Any]) -> XeroContactState:
@@ -184,6 +188,8 @@ class XeroContactState:
             postcode=str(address.get("PostalCode") or ""),
             city=str(address.get("City") or ""),
             country=str(address.get("Country") or ""),
+            pobox=tuple((str(k), str(v)) for k, v in address.items() if v is not None),
+            default_phone=tuple((str(k), str(v)) for k, v in phone.items() if v is not None),
         )
 
 
@@ -410,6 +416,21 @@ class XeroClient:
                          page_size=PAGE_SIZE, include_archived=True)
         return [XeroDocumentState.parse(e) for e in data.get("Invoices", [])]
 
+    def payments_modified_since(self, since: datetime) -> tuple[list[XeroPaymentState], datetime | None]:
+        """Payments changed at or after `since` (Xero's clock), all pages; and the newest UpdatedDateUTC."""
+        out: list[XeroPaymentState] = []
+        page = 1
+        while True:
+            data = self.call("GET Payments", self.api.get_payments, if_modified_since=since, page=page,
+                             page_size=PAGE_SIZE)
+            batch = [XeroPaymentState.parse(e) for e in data.get("Payments", [])]
+            out += batch
+            if len(batch) < PAGE_SIZE:
+                break
+            page += 1
+        stamps = [p.updated for p in out if p.updated]
+        return out, max(stamps) if stamps else None
+
     def invoices_by_id(self, ids: Sequence[str]) -> list[XeroDocumentState]:
         out: list[XeroDocumentState] = []
         for start in range(0, len(ids), 50):
@@ -430,6 +451,30 @@ class XeroClient:
             if len(batch) < PAGE_SIZE:
                 return out
             page += 1
+
+    def contacts_modified_since(self, since: datetime | None) -> list[XeroContactState]:
+        """Contacts Xero changed at or after `since` (every contact when None), archived ones too; one call
+        when fewer than a page (1,000) changed."""
+        out: list[XeroContactState] = []
+        page = 1
+        extra: dict[str, Any] = {"if_modified_since": since} if since is not None else {}
+        while True:
+            data = self.call("GET Contacts", self.api.get_contacts, page=page, page_size=PAGE_SIZE,
+                             include_archived=True, **extra)
+            batch = data.get("Contacts", [])
+            out += [XeroContactState.parse(e) for e in batch]
+            if len(batch) < PAGE_SIZE:
+                return out
+            page += 1
+
+    def contacts_by_id(self, ids: Sequence[str]) -> list[XeroContactState]:
+        """These contacts as Xero holds them now, 50 ids a call."""
+        out: list[XeroContactState] = []
+        for start in range(0, len(ids), 50):
+            data = self.call("GET Contacts", self.api.get_contacts, i_ds=list(ids[start : start + 50]), page=1,
+                             page_size=PAGE_SIZE, include_archived=True)
+            out += [XeroContactState.parse(e) for e in data.get("Contacts", [])]
+        return out
 
     def credit_notes_by_number(self, numbers: Sequence[str]) -> list[XeroDocumentState]:
         if not numbers:
