@@ -80,9 +80,13 @@ def run(size: int, scale: float) -> dict:
         notes = first.sent.get("credit_note", 0)
         contacts = first.sent.get("contact", 0)
         allocations = sum(1 for _ in sb.xero.allocations(CLINIC_TENANT_ID))
-        # Fewest calls possible: reference data (3), batches of 50, and one call per allocation (Xero
-        # allocates a credit note only through its own endpoint, one credit note a call).
-        minimum = 3 + math.ceil(contacts / 50) + math.ceil(invoices / 50) + math.ceil(notes / 50) + allocations
+        # Fewest calls possible: reference data (3), batches of 50 (contacts, invoices, credit notes,
+        # payments), one call per allocation (Xero allocates a credit note only through its own endpoint, one
+        # credit note a call), and the poll for changes made in Xero.
+        payments = first.sent.get("payment", 0)
+        # + the poll for payments made in Xero (one call when nothing changed there).
+        minimum = (3 + math.ceil(contacts / 50) + math.ceil(invoices / 50) + math.ceil(notes / 50) + allocations
+                   + math.ceil(payments / 50) + 1)
         statuses = sb.xero.counter.statuses()
 
         idle = engine().run_pass()

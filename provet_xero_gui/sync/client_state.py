@@ -65,6 +65,7 @@ class NewConflict:
     xero_value: str
     provet_changed_at: str | None
     xero_changed_at: str | None
+    resolution: str | None = None  # a standing rule's choice, saved with the conflict
 
 
 _COLUMNS = ("id, provet_client_id, xero_contact_id, field, base_value, provet_value, xero_value, "
@@ -119,9 +120,10 @@ class ClientState:
             for c in new:
                 cur = db.execute(
                     "INSERT INTO conflicts (provet_client_id, xero_contact_id, field, base_value, provet_value, "
-                    "xero_value, provet_changed_at, xero_changed_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "xero_value, provet_changed_at, xero_changed_at, created_at, resolution) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (c.provet_client_id, c.xero_contact_id, c.field, c.base_value, c.provet_value, c.xero_value,
-                     c.provet_changed_at, c.xero_changed_at, stamp),
+                     c.provet_changed_at, c.xero_changed_at, stamp, c.resolution),
                 )
                 ids.append(int(cur.lastrowid))
             for c in updated:

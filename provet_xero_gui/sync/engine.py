@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -139,6 +139,7 @@ class SyncEngine:
         `poll_xero`: also look for changes made in Xero (the window does that less often than Provet)."""
         self.out = Outcomes(self.state, self._emit)
         self.writer = JournalWriter(self.xero, self.provet, self.state, self.out)
+        self._newly_linked: set[int] = set()
         xero_before = self.xero.total_calls
         provet_before = self._provet_calls()
         self._emit(PassStarted(self._now().isoformat(timespec="seconds")))
@@ -149,8 +150,7 @@ class SyncEngine:
             self._sync_documents(retry)
             payments = PaymentSync(self.provet, self.xero, self.state, self.mapping, self.writer, self.out,
                                    self._reference, self._check_stop)
-            payments.push({int(k.provet_id) for k in self.writer.linked if k.kind in ("invoice", "credit_note")},
-                          retry)
+            payments.push(self._newly_linked, retry)
             if poll_xero:
                 payments.pull()
         except PassStopped as exc:
@@ -226,6 +226,12 @@ class SyncEngine:
             docs = self._translate_all(to_send, reference, vat_groups)
             self._send_documents(docs)
             self._allocate(docs)
+            linked = {k.provet_id for k in self.writer.linked if k.kind in ("invoice", "credit_note")}
+            # Their payments go now; a gathered invoice also brings the payments made on its consolidated one.
+            self._newly_linked = {d.invoice.id for d in docs if str(d.invoice.id) in linked} | {
+                d.invoice.related_consolidated_invoice_id for d in docs
+                if str(d.invoice.id) in linked and d.invoice.related_consolidated_invoice_id
+            }
         if to_void:
             self._void(to_void)
         self._advance_cursor(changed.cursor, since)
@@ -424,6 +430,9 @@ class SyncEngine:
                  "Amount": str(amount), "Date": on.isoformat()},
                 [{"kind": "allocation", "provet_id": str(d.invoice.id), "label": f"Allocation of {label}"}],
             )
+            if self.state.link("allocation", d.invoice.id) is not None:
+                states[invoice_xid] = replace(original, amount_due=original.amount_due - amount)
+                self.writer.answered[invoice_xid] = states[invoice_xid]
 
     def _credited_in_provet(self, original_ids: set[int]) -> dict[int, Decimal]:
         """Per original invoice, what Provet settled on it with credit notes (type-12 payments)."""

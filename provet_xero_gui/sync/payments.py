@@ -151,17 +151,22 @@ class PaymentSync:
             return []  # they wait with their invoice and go in the pass that sends it
         gathered_ids = sorted({g for inv in consolidated.values() for g in inv.consolidated_invoice_ids})
         links = self.state.links("invoice", gathered_ids)
-        due = {s.xero_id: s.amount_due for s in self.xero.invoices_by_id([link.xero_id for link in links.values()])}
+        # Amounts due as Xero answered them in this pass where it did; only older invoices are looked up.
+        xids = [link.xero_id for link in links.values()]
+        due = {x: self.writer.answered[x].amount_due for x in xids if x in self.writer.answered}
+        unknown = [x for x in xids if x not in due]
+        if unknown:
+            due.update({s.xero_id: s.amount_due for s in self.xero.invoices_by_id(unknown)})
         parts: list[_Part] = []
         for p in payments:
             inv = consolidated.get(p.invoice_id)
             if inv is None:
                 continue
+            if any(str(g) not in links for g in inv.consolidated_invoice_ids):
+                continue  # waits until every gathered invoice is in Xero (they bring it along when sent)
             left = p.paid
             for gid in sorted(inv.consolidated_invoice_ids):
-                link = links.get(str(gid))
-                if link is None or left <= 0:
-                    continue
+                link = links[str(gid)]
                 share = min(left, due.get(link.xero_id, Decimal(0)))
                 if share > 0:
                     parts.append((f"{p.id}@{gid}", p, {"Invoice": {"InvoiceID": link.xero_id}}, share))
@@ -169,9 +174,8 @@ class PaymentSync:
                     left -= share
             if left > 0:
                 self.out.hold("payment", p.id, _label(p), "payment_unplaced",
-                              f"{left} of it is more than the gathered invoices of {inv.label} still owe in Xero "
-                              "(or some of them are not in Xero yet)",
-                              "Check the consolidated invoice in Provet; Retry once its invoices are in Xero.")
+                              f"{left} of it is more than the gathered invoices of {inv.label} still owe in Xero",
+                              "Check the consolidated invoice and its payments in Provet, then Retry.")
         return parts
 
     def _send(self, parts: list[_Part]) -> None:
@@ -253,14 +257,20 @@ class PaymentSync:
             self.state.set_cursor(CURSOR_XERO, newest.isoformat())
 
     def _xero_cursor(self) -> datetime | None:
+        """Where the poll starts, always on Xero's own clock: the cursor, or a day before the first invoice
+        this app put in Xero (no Xero payment on a synced invoice can be older than that)."""
         text = self.state.cursor(CURSOR_XERO)
         if text:
             return datetime.fromisoformat(text)
-        rows = self.state.store.query("SELECT MIN(created_at) FROM links WHERE kind = 'invoice'")
-        first = rows[0][0] if rows else None
-        # Start a little before the first invoice went to Xero: any payment on it is newer than that.
-        return datetime.fromisoformat(first) - timedelta(days=1) if first else None
-
+        stamps = [d.updated for d in self.writer.answered.values() if d.updated]
+        if not stamps:
+            rows = self.state.store.query(
+                "SELECT xero_id FROM links WHERE kind = 'invoice' ORDER BY created_at LIMIT 1"
+            )
+            if not rows:
+                return None
+            stamps = [d.updated for d in self.xero.invoices_by_id([rows[0][0]]) if d.updated]
+        return min(stamps) - timedelta(days=1) if stamps else None
 
 def _label(p: Payment) -> str:
     return f"Payment #{p.id} ({p.paid}) on Provet invoice {p.invoice_id}"
