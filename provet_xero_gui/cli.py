@@ -27,6 +27,7 @@ from provet_xero_gui.settings import ProvetSettings, XeroSettings, write_json_at
 from provet_xero_gui.store import StoreError
 from provet_xero_gui.sync.context import NotConnected, open_provet, open_xero
 from provet_xero_gui.sync.events import SyncResult
+from provet_xero_gui.sync.history import last_pass
 from provet_xero_gui.sync.mapping import (
     RECENT_INVOICES,
     Mapping,
@@ -84,8 +85,14 @@ def _status(profile: Profile) -> dict[str, Any]:
     try:
         with profile.store() as store:
             out["store"] = {"schema": store.schema_version, "problem": None, **store.counts()}
+            state = SyncState(store)
+            out["store"]["attention"] = len(state.attention(include_rule_holds=False))
+            out["store"]["held_by_rule"] = len(state.attention()) - out["store"]["attention"]
+            out["last_sync"] = last_pass(store)
     except StoreError as exc:
         out["store"] = {"schema": None, "problem": str(exc)}
+        out["last_sync"] = None
+    out["mapping_saved"] = profile.paths.mapping_file.exists()
     return out
 
 
@@ -117,9 +124,18 @@ def _print_status(st: dict[str, Any]) -> None:
     else:
         linked = ", ".join(f"{k[7:]} {v}" for k, v in store.items() if k.startswith("linked_")) or "nothing yet"
         lines.append(
-            f"Store:   schema {store['schema']}; linked: {linked}; needing attention: {store['attention']};"
+            f"Store:   schema {store['schema']}; linked: {linked}; needing attention: {store['attention']}"
+            f" (held by rule: {store['held_by_rule']});"
             f" conflicts: {store['conflicts']}; unfinished writes: {store['pending_writes']}"
         )
+    last = st.get("last_sync")
+    if last:
+        sent = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(last["sent"].items())) or "nothing new"
+        lines.append(f"Last sync: {last['at'][:19].replace('T', ' ')} UTC — sent {sent}"
+                     + (f"; stopped: {last['stopped']}" if last.get("stopped") else ""))
+    else:
+        lines.append("Last sync: never")
+    lines.append(f"Mapping: {'saved' if st['mapping_saved'] else 'not set up yet'}")
     lines.append(f"Settings: {st['home']['settings']}")
     print("\n".join(lines))
 
