@@ -23,9 +23,12 @@ from provet_xero_gui.demo import ProgressPrinter, run_headless_demo
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.client import ProvetClient, ProvetError
 from provet_xero_gui.provet.records import PaymentMethod, RecordError, VatGroup
+from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.settings import ProvetSettings, XeroSettings, write_json_atomically
 from provet_xero_gui.store import StoreError
-from provet_xero_gui.sync.context import NotConnected, open_provet, open_xero
+from provet_xero_gui.sync.client_state import ClientState, Conflict
+from provet_xero_gui.sync.clients import FIELD_WORDS, ResolveRefused, describe_resolution, read_current, resolve
+from provet_xero_gui.sync.context import NotConnected, open_connections, open_provet, open_xero
 from provet_xero_gui.sync.events import SyncResult
 from provet_xero_gui.sync.history import last_pass
 from provet_xero_gui.sync.mapping import (
@@ -437,6 +440,7 @@ _CAUSE_TITLES = {
     "number_taken": "Number already used in Xero",
     "xero_rejected": "Refused by Xero",
     "contact_rejected": "Client refused by Xero",
+    "client_refused": "Client change refused by Provet",
     "unreadable": "Could not be read from Provet",
     "void_refused": "Voided in Provet, cannot be voided in Xero",
     "allocation_refused": "Credit note not allocated",
@@ -539,6 +543,75 @@ def cmd_retry(args: argparse.Namespace) -> int:
     return _run_pass(args, retry=[i.provet_id for i in chosen])
 
 
+def _client_label(conflict: Conflict, names: dict[str, dict[str, str | None]]) -> str:
+    name = names.get(conflict.provet_client_id, {}).get("name") or (
+        conflict.provet_value if conflict.field == "name" else "")
+    return f"{name or 'Client'} (Provet client {conflict.provet_client_id})"
+
+
+def _when(stamp: str | None) -> str:
+    return stamp[:16].replace("T", " ") + " UTC" if stamp else "unknown"
+
+
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    with Profile.open().store() as store:
+        clients = ClientState(store)
+        conflicts = clients.open_conflicts()
+        names = clients.bases({c.provet_client_id for c in conflicts})
+    waiting = sum(1 for c in conflicts if c.waiting)
+    if args.json:
+        rows = [{**asdict(c), "client": _client_label(c, names), "waiting": c.waiting, "chosen_value": c.chosen}
+                for c in conflicts]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return EXIT_ATTENTION if waiting else EXIT_OK
+    if not conflicts:
+        print("No conflicts: client details agree in Provet and Xero.")
+        return EXIT_OK
+    groups: dict[str, list[Conflict]] = {}
+    for c in conflicts:
+        groups.setdefault(c.provet_client_id, []).append(c)
+    for group in groups.values():
+        print(_client_label(group[0], names))
+        for c in group:
+            print(f"  [{c.id}] {FIELD_WORDS[c.field]} — last synced: {c.base_value or 'empty'}")
+            print(f"        Provet: {c.provet_value or 'empty'}   (changed {_when(c.provet_changed_at)})")
+            print(f"        Xero:   {c.xero_value or 'empty'}   (changed {_when(c.xero_changed_at)})")
+            if c.waiting:
+                print(f"        Choose: provet-xero resolve {c.id} --keep provet   (or --keep xero)")
+            else:
+                print(f"        Chosen: {describe_resolution(c)}; written on the next sync.")
+        print()
+    print(f"{waiting} wait for a choice; nothing is written for those fields until then." if waiting
+          else "Every conflict has a choice; the next sync writes them.")
+    return EXIT_ATTENTION if waiting else EXIT_OK
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    profile = Profile.open()
+    with profile.store() as store:
+        state = SyncState(store)
+        conflict = ClientState(store).conflict(args.conflict_id)
+        current: tuple[str, str] | None = None
+        try:
+            if conflict is not None and conflict.resolved_at is None:
+                # Read both sides now, so a value changed again since the conflict is caught before choosing.
+                conns = open_connections(profile)
+                current = read_current(ProvetSource(conns.provet), conns.xero, conflict)
+        except (NotConnected, CredentialsError, ProvetError, RecordError, XeroApiError, XeroAuthError,
+                DayLimitLow) as exc:
+            print(f"provet-xero: Provet and Xero could not be read now ({exc}); the next sync checks both sides "
+                  "before it writes.", file=sys.stderr)
+        try:
+            chosen = resolve(state, args.conflict_id, keep=args.keep, current=current)
+        except ResolveRefused as exc:
+            raise CliError(str(exc)) from None
+        names = ClientState(store).bases([chosen.provet_client_id])
+    other = "Xero" if args.keep == "provet" else "Provet"
+    print(f"Conflict {chosen.id}, {FIELD_WORDS[chosen.field]} of {_client_label(chosen, names)}: "
+          f"{describe_resolution(chosen)} ({chosen.chosen or 'empty'}); it is written to {other} on the next sync.")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     if not args.headless:
         raise CliError("the demo window arrives with the desktop app; use `provet-xero demo --headless`")
@@ -618,6 +691,15 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="every open item")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_retry)
+
+    p = sub.add_parser("conflicts", help="client details changed differently in Provet and Xero")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_conflicts)
+
+    p = sub.add_parser("resolve", help="choose the value of a conflict; the next sync writes it to the other side")
+    p.add_argument("conflict_id", type=int, metavar="CONFLICT_ID", help="the number shown by `provet-xero conflicts`")
+    p.add_argument("--keep", required=True, choices=("provet", "xero"), help="whose value to keep")
+    p.set_defaults(func=cmd_resolve)
 
     p = sub.add_parser("demo", help="the app on the sandbox in a throwaway profile")
     p.add_argument("--headless", action="store_true", help="setup and one full sync in the terminal")

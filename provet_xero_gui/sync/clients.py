@@ -41,8 +41,11 @@ change read but not yet handled is read again.
 
 Cheap when idle: one Xero call (`GET Contacts` with If-Modified-Since from the Xero cursor, which follows
 Xero's own UpdatedDateUTC, never the local clock). Provet's changes are read since its cursor with a few
-minutes' overlap; a client whose Provet values all still equal its base (e.g. one read again in the overlap)
-is not looked up in Xero: a change made in Xero shows up in the poll.
+minutes' overlap (Xero's with one minute); re-reading is harmless because each pair keeps the Provet
+`modified` and Xero UpdatedDateUTC it was last looked at with, and a record not newer than that is not looked
+at again. So a value one side refused waits in the attention list and is tried again only when either side
+changes, not on every pass. A client whose Provet values all still equal its base is not looked up in Xero:
+a change made in Xero shows up in the poll.
 
 Resolving: `resolve()` records the choice; with the values read now (`read_current`, what the command line
 does) it refuses when either side changed again after the conflict was recorded. The next pass checks again
@@ -80,6 +83,10 @@ CURSOR_XERO = "xero:contacts"
 PROVET_OVERLAP = timedelta(minutes=5)
 XERO_OVERLAP = timedelta(minutes=1)
 BATCH = 50
+# Kept with the bases: the Provet `modified` and Xero UpdatedDateUTC each pair was last looked at with, so a
+# record read again (the cursors' overlap, a value one side refused) is not looked at, or written, again.
+SEEN_PROVET = "~provet_modified"
+SEEN_XERO = "~xero_updated"
 
 SAME, TO_XERO, TO_PROVET, CONFLICT = "same", "to_xero", "to_provet", "conflict"
 
@@ -266,6 +273,10 @@ def _stamp(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt else None
 
 
+def _newer(stamp: datetime | None, seen: str | None) -> bool:
+    return stamp is None or seen is None or stamp > datetime.fromisoformat(seen)
+
+
 # --- one pass -------------------------------------------------------------------------------------------------
 
 
@@ -283,6 +294,20 @@ class _Plan:
     failed: set[str] = field(default_factory=set)
     provet_tried: bool = False
     xero_tried: bool = False
+    provet_seen: datetime | None = None  # `modified` / UpdatedDateUTC as last read or written
+    xero_seen: datetime | None = None
+    provet_read: dict[str, str] = field(default_factory=dict)  # the values decided on
+    xero_read: dict[str, str] = field(default_factory=dict)
+
+    def as_expected(self, got: Mapping[str, str], read: Mapping[str, str], written: Mapping[str, str]) -> bool:
+        """A write's answer holds what was read plus what was written: nobody changed anything in between,
+        so its stamp can stand for "looked at"."""
+        return all(same(n, got[n], written.get(n, read[n])) for n in FIELDS if n != "phone" or "phone" in written)
+
+    @property
+    def finished(self) -> bool:
+        """Every write it needed was tried (refused ones included): it need not be looked at again."""
+        return (self.provet_tried or not self.to_provet) and (self.xero_tried or not self.to_xero)
 
     def written(self, name: str) -> bool:
         """Every write this field needed was made (and none refused)."""
@@ -376,14 +401,24 @@ class ClientSync:
         bad = [b for b in changed.bad if b.id is None or str(b.id) in links]
         self.out.unreadable(bad)
         blocked |= bool(bad)
-        provet_changed = set(clients)
+        # Only what changed since the pair was last looked at.
+        marks = self.clients.bases(set(clients) | polled)
+        provet_changed = {p for p, c in clients.items() if _newer(c.modified, marks.get(p, {}).get(SEEN_PROVET))}
+        polled = {p for p in polled if _newer(xero_now[p].updated, marks.get(p, {}).get(SEEN_XERO))}
 
         unbased = self.clients.unbased_links()
         open_conflicts = self.clients.open_conflicts()
-        acting = {c.provet_client_id for c in open_conflicts if c.chosen is not None or self.rule != "ask"}
+        # Chosen values are written now; with a standing rule, older conflicts too — except for a client whose
+        # write was refused (it waits in the attention list until one side changes again).
+        refused = set(self.state.attention_ids("client"))
+        acting = {
+            c.provet_client_id for c in open_conflicts
+            if c.chosen is not None or (self.rule != "ask" and c.provet_client_id not in refused)
+        }  # fmt: skip
         candidates = (provet_changed | polled | set(unbased) | acting) & set(links)
         if not candidates:
-            self._advance(provet_cursor, xero_cursor)
+            if not blocked:
+                self._advance(provet_cursor, xero_cursor)
             return
         self.out.progress("checking client details", 0, len(candidates))
 
@@ -445,12 +480,11 @@ class ClientSync:
                     plan.close_after[name] = (cid, resolution)
             if conflict.resolution is None:
                 self._tell_conflict(plan, cid, conflict)
-        waiting = set(self.state.attention_ids("client"))
         try:
             self._write_provet([p for p in plans if p.to_provet])
             self._write_xero([p for p in plans if p.to_xero])
         finally:
-            self._settle(plans, waiting)  # also when the pass stops half-way: what was written is saved
+            self._settle(plans, refused)  # also when the pass stops half-way: what was written is saved
         if not blocked:
             self._advance(provet_cursor, xero_cursor)
 
@@ -490,8 +524,9 @@ class ClientSync:
         d: _Decisions,
     ) -> _Plan:
         phone_id = client.phone_ids[0] if client.phone_ids else None
-        plan = _Plan(client, contact, phone_id)
         pv, xv = provet_values(client, phone), xero_values(contact, client.id)
+        plan = _Plan(client, contact, phone_id, provet_seen=client.modified, xero_seen=contact.updated,
+                     provet_read=pv, xero_read=xv)
         based = based or {}
         cid = plan.cid
         bases_now = d.bases.setdefault(cid, {})
@@ -509,13 +544,14 @@ class ClientSync:
                     self._apply(plan, name, chosen, p, x, (c.id, c.resolution or ""), d)
                     continue
                 if verdict == CONFLICT:
-                    self.out.notice("warning", f"{plan.label}: the {FIELD_WORDS[name]} changed again after a value "
-                                               "was chosen, so nothing was written; choose again.")
                     d.updated.append(self._conflict(plan, name, base, p, x))
                     d.choose[c.id] = None
-                    self._tell_conflict(plan, c.id, d.updated[-1])
                     if self.rule != "ask":
                         self._by_rule(plan, name, p, x, c.id, d)
+                    else:
+                        self.out.notice("warning", f"{plan.label}: the {FIELD_WORDS[name]} changed again after a "
+                                                   "value was chosen, so nothing was written.")
+                        self._tell_conflict(plan, c.id, d.updated[-1])
                     continue
                 d.close[c.id] = "settled" if verdict == SAME else "superseded"
             elif c is not None:  # waiting for a choice
@@ -591,7 +627,10 @@ class ClientSync:
             fields = [n for n in plan.to_provet if n != "phone"]
             if body:
                 try:
-                    self.provet.patch_client(plan.client.id, body)
+                    written = self.provet.patch_client(plan.client.id, body)
+                    got = provet_values(written, plan.provet_read["phone"])
+                    if phone is None and plan.as_expected(got, plan.provet_read, plan.to_provet):
+                        plan.provet_seen = written.modified
                 except ProvetRefusedError as exc:
                     self._refused(plan, fields, "client_refused", f"Provet refused the {_words(fields)} from Xero: "
                                   f"{exc}", "Correct it in Xero, or enter the same value in Provet; it is copied on "
@@ -630,7 +669,7 @@ class ClientSync:
             taken: list[_Plan] = []
             for plan, res in zip(chunk, results, strict=True):
                 if res is not None and not res.errors and not res.has_errors:
-                    self._xero_done(plan)
+                    self._xero_done(plan, res)
                 elif "name" in plan.to_xero and res is not None and any("already assigned" in m for m in res.errors):
                     taken.append(plan)  # the plain name belongs to another contact: add the suffix, as when made
                 else:
@@ -639,7 +678,7 @@ class ClientSync:
                 again = self._post([xero_element(p.client, p.contact, p.to_xero, with_suffix=True) for p in taken])
                 for plan, res in zip(taken, again, strict=True):
                     if res is not None and not res.errors and not res.has_errors:
-                        self._xero_done(plan)
+                        self._xero_done(plan, res)
                     else:
                         self._xero_refused(plan, res)
 
@@ -654,8 +693,10 @@ class ClientSync:
             return [r for e in elements for r in self._post([e])]
         return [got[i] if i < len(got) else None for i in range(len(elements))]
 
-    def _xero_done(self, plan: _Plan) -> None:
+    def _xero_done(self, plan: _Plan, res: XeroContactState) -> None:
         plan.xero_tried = True
+        if res.updated and plan.as_expected(xero_values(res, plan.client.id), plan.xero_read, plan.to_xero):
+            plan.xero_seen = res.updated
         self._counts["xero"] += 1
         self.out.done("contact_update", plan.cid, f"{plan.label}: {_words(plan.to_xero)}", plan.contact.xero_id)
 
@@ -680,9 +721,12 @@ class ClientSync:
         choose: dict[int, str | None] = {}
         settled: list[str] = []
         for plan in plans:
-            done = {n: v for n, v in plan.after.items() if plan.written(n)}
+            done: dict[str, str | None] = {n: v for n, v in plan.after.items() if plan.written(n)}
+            if plan.finished:
+                done[SEEN_PROVET] = _stamp(plan.provet_seen)
+                done[SEEN_XERO] = _stamp(plan.xero_seen)
             if done:
-                bases[plan.cid] = dict(done)
+                bases[plan.cid] = done
             for name, (conflict_id, resolution) in plan.close_after.items():
                 if conflict_id is None:
                     continue

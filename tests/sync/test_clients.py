@@ -3,14 +3,24 @@ conflicts, a choice is written on the next pass, and nothing echoes back or is w
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+from helpers.connected import connect_profile
 
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
+from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.sync.client_state import ClientState
 from provet_xero_gui.sync.clients import ClientReport, ClientSync, ResolveRefused, read_current, resolve
+from provet_xero_gui.sync.context import open_connections
 from provet_xero_gui.sync.events import ConflictFound
+from provet_xero_gui.sync.mapping import Mapping, MappingFile
 from provet_xero_gui.sync.outcomes import Outcomes
+from provet_xero_gui.sync.state import SyncState
 
 from .conftest import World
 
@@ -61,7 +71,7 @@ def test_first_run_gives_bases_and_provet_wins_on_a_new_link(world: World) -> No
     assert pobox["City"] == client.city
     phone = next(p for p in contact(world, xid).phones if p["PhoneType"] == "DEFAULT")
     assert phone["PhoneNumber"] == client.phone_numbers[0].phone_number
-    assert set(ClientState(world.store).bases([cid])[str(cid)]) == {
+    assert set(ClientState(world.store).bases([cid])[str(cid)]) >= {
         "name", "email", "phone", "street", "postcode", "city", "country", "tax_number"}
 
 
@@ -296,6 +306,31 @@ def test_a_value_provet_refuses_waits_in_attention_without_retrying_every_pass(w
     assert not [a for a in world.state.attention() if a.kind == "client"]
 
 
+def test_a_standing_rule_whose_value_is_refused_is_not_tried_every_pass(world: World) -> None:
+    linked(world)
+    cid, xid = person(world)
+    world.sandbox.provet.edit_client(cid, country="IE")
+    world.sandbox.xero.edit_contact(T, xid, addresses=[{"AddressType": "POBOX", "Country": "Ireland"}])
+    assert step(world, "xero").refused == 1
+    [conflict] = ClientState(world.store).open_conflicts()
+    assert conflict.waiting  # back to the admin, with the reason in the attention list
+    patches = world.provet.calls.get("PATCH /client/", 0)
+    for _ in range(2):
+        assert step(world, "xero").refused == 0
+    assert world.provet.calls.get("PATCH /client/", 0) == patches
+
+
+def test_a_company_renamed_in_xero_is_renamed_in_provet(world: World) -> None:
+    linked(world)
+    links = world.state.links("contact")
+    company = next(c for c in world.sandbox.provet.clients() if str(c.id) in links and c.customer_type != 0
+                   and c.organization_name)
+    world.sandbox.xero.edit_contact(T, links[str(company.id)].xero_id, name="Renamed Holdings Ltd")
+    assert step(world).clients_updated == 1
+    after = world.sandbox.provet.client(company.id)
+    assert after.organization_name == "Renamed Holdings Ltd" and after.firstname == company.firstname
+
+
 def test_a_name_taken_in_xero_gets_the_provet_suffix(world: World) -> None:
     linked(world)
     cid, xid = person(world)
@@ -304,3 +339,58 @@ def test_a_name_taken_in_xero_gets_the_provet_suffix(world: World) -> None:
     assert step(world).contacts_updated == 1
     assert contact(world, xid).name == f"Someone Else Entirely (Provet {cid})"
     assert step(world).contacts_updated == 0  # the suffix is not a change of name
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "provet_xero_gui", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_conflicts_and_resolve_on_the_command_line(monkeypatch: pytest.MonkeyPatch, profile_home: Path) -> None:
+    with Sandbox(size=12) as sandbox:
+        profile = connect_profile(sandbox, monkeypatch)
+        MappingFile(profile.paths.mapping_file).save(Mapping.from_json(demo_mapping()))
+        assert _cli("sync", "--once", "--json").returncode in (0, 1)
+
+        def run_step() -> ClientReport:
+            conns = open_connections(profile)
+            with profile.store() as store:
+                state = SyncState(store)
+                return ClientSync(ProvetSource(conns.provet), conns.xero, state, Outcomes(state, lambda _e: None)).run()
+
+        run_step()
+        assert _cli("conflicts").stdout.startswith("No conflicts")
+        with profile.store() as store:
+            links = SyncState(store).links("contact")
+        people = [c for c in sandbox.provet.clients() if str(c.id) in links and c.customer_type == 0][:2]
+        for c in people:
+            sandbox.provet.edit_client(c.id, email=f"provet.{c.id}@example.org")
+            sandbox.xero.edit_contact(T, links[str(c.id)].xero_id, email=f"xero.{c.id}@example.org")
+        assert run_step().conflicts_found == 2
+
+        shown = _cli("conflicts")
+        assert shown.returncode == 1, shown.stderr
+        first, second = people
+        assert f"provet.{first.id}@example.org" in shown.stdout and f"xero.{second.id}@example.org" in shown.stdout
+        assert f"(Provet client {first.id})" in shown.stdout and "resolve" in shown.stdout
+        rows = json.loads(_cli("conflicts", "--json").stdout)
+        by_client = {r["provet_client_id"]: r for r in rows}
+        assert set(by_client) == {str(first.id), str(second.id)}
+        assert all(r["field"] == "email" and r["waiting"] for r in rows)
+
+        # Keep Xero's value for the first; the next pass writes it to Provet.
+        done = _cli("resolve", str(by_client[str(first.id)]["id"]), "--keep", "xero")
+        assert done.returncode == 0, done.stderr
+        assert "written to Provet on the next sync" in done.stdout
+        # The second changed again in Provet after the conflict: refused, with the reason.
+        sandbox.provet.edit_client(second.id, email="third.thoughts@example.org")
+        refused = _cli("resolve", str(by_client[str(second.id)]["id"]), "--keep", "provet")
+        assert refused.returncode == 2 and "changed again in Provet" in refused.stderr, refused.stderr
+        assert _cli("resolve", "999", "--keep", "xero").returncode == 2
+
+        run_step()
+        assert sandbox.provet.client(first.id).email == f"xero.{first.id}@example.org"
+        assert sandbox.xero.contact(T, links[str(second.id)].xero_id).email == f"xero.{second.id}@example.org"
+        left = json.loads(_cli("conflicts", "--json").stdout)
+        assert [(r["provet_client_id"], r["provet_value"]) for r in left] == [
+            (str(second.id), "third.thoughts@example.org")]
