@@ -31,6 +31,7 @@ from provet_xero_gui.provet.records import (
     InvoiceRow,
     VatGroup,
 )
+from provet_xero_gui.sync.clients import ClientSync
 from provet_xero_gui.sync.contacts import (
     client_name,
     contact_number,
@@ -121,6 +122,7 @@ class SyncEngine:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         should_stop: Callable[[], bool] = lambda: False,
         provet_calls: Callable[[], int] = lambda: 0,
+        conflict_rule: str = "ask",
     ) -> None:
         self.provet = provet
         self.xero = xero
@@ -130,6 +132,7 @@ class SyncEngine:
         self._now = now
         self._should_stop = should_stop
         self._provet_calls = provet_calls
+        self._conflict_rule = conflict_rule
         self.out = Outcomes(state, events)
         self.writer = JournalWriter(xero, provet, state, self.out)
 
@@ -153,6 +156,8 @@ class SyncEngine:
             payments.push(self._newly_linked, retry)
             if poll_xero:
                 payments.pull()
+            ClientSync(self.provet, self.xero, self.state, self.out, conflict_rule=self._conflict_rule,
+                       now=self._now, check_stop=self._check_stop).run(poll_xero=poll_xero)
         except PassStopped as exc:
             stopped = exc
         except DayLimitLow as exc:
@@ -316,6 +321,7 @@ class SyncEngine:
         for cid in missing:
             if cid not in clients:
                 failed[cid] = "its client could not be read from Provet"
+        phones = self._first_phones(list(clients.values()))
         self.out.progress("making contacts", 0, len(clients))
         existing = self._existing_contacts(list(clients.values()))
         plan = plan_contacts(list(clients.values()), existing)
@@ -330,7 +336,7 @@ class SyncEngine:
                 chunk = to_create[start : start + BATCH]
                 entry = self.state.begin(
                     "PUT Contacts",
-                    [contact_payload(c, name) for c, name in chunk],
+                    [contact_payload(c, name, phones.get(c.id, "")) for c, name in chunk],
                     [{"kind": "contact", "provet_id": str(c.id), "label": f"Client {name}"} for c, name in chunk],
                 )
                 results = self.writer.execute(entry)
@@ -349,6 +355,15 @@ class SyncEngine:
                 self.out.hold(_kind(inv), inv.id, inv.label, "contact_rejected", failed[inv.client_id],
                            "Correct the client's details in Provet, then Retry.")
         return known
+
+    def _first_phones(self, clients: list[Client]) -> dict[int, str]:
+        """Client id → its first phone number, so a new contact is made complete (no update right after)."""
+        first = {c.phone_ids[0]: c.id for c in clients if c.phone_ids}
+        if not first:
+            return {}
+        read = self.provet.phone_numbers(sorted(first))
+        self.out.unreadable(read.bad)
+        return {first[p.id]: p.phone_number for p in read.records if p.id in first}
 
     def _existing_contacts(self, clients: list[Client]) -> list[XeroContactState]:
         """Xero's contacts that could be these clients: by ContactNumber and by name (or all, for many)."""

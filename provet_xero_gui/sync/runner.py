@@ -32,6 +32,7 @@ def run_sync(
     *,
     events: EventSink | None = None,
     retry: Iterable[str] = (),
+    poll_xero: bool = True,
     should_stop: Callable[[], bool] = lambda: False,
     limiter: XeroLimiter | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -67,8 +68,9 @@ def run_sync(
                 events=sink,
                 should_stop=should_stop,
                 provet_calls=lambda: sum(provet.calls.values()),
+                conflict_rule=profile.settings.sync.conflict_rule,
             )
-            return engine.run_pass(retry=retry)
+            return engine.run_pass(retry=retry, poll_xero=poll_xero)
     except StoreError as exc:
         raise CannotSync(str(exc)) from None
     finally:

@@ -60,12 +60,14 @@ def xero_writes(world: World) -> int:
 
 
 def test_first_run_gives_bases_and_provet_wins_on_a_new_link(world: World) -> None:
-    world.engine().run_pass()
+    world.engine().run_pass()  # makes the contacts (with their phone numbers) and records the bases
     cid, xid = person(world)
+    with world.store.transaction() as db:  # as if this pair had just been linked: no base yet
+        db.execute("DELETE FROM client_fields WHERE provet_client_id = ?", (str(cid),))
     world.sandbox.xero.edit_contact(T, xid, addresses=[{"AddressType": "POBOX", "City": "Typed in Xero"}])
     report = step(world)
-    # The contacts were made without phone numbers: the first run adds them, and puts the city back.
-    assert report.contacts_updated >= 1 and report.clients_updated == 0 and report.conflicts_found == 0
+    # On a new link Provet's values win: the city typed in Xero is put back.
+    assert report.contacts_updated == 1 and report.clients_updated == 0 and report.conflicts_found == 0
     client = world.sandbox.provet.client(cid)
     pobox = next(a for a in contact(world, xid).addresses if a["AddressType"] == "POBOX")
     assert pobox["City"] == client.city

@@ -194,7 +194,9 @@ def test_overpayment_is_held_with_xeros_reason(world: World) -> None:
     assert result.held == {"payment_rejected": 1}
 
 
-def test_idle_pass_costs_at_most_one_xero_call_for_payments(world: World) -> None:
+def test_idle_pass_costs_only_the_two_polls(world: World) -> None:
     world.engine().run_pass()
+    before = dict(world.xero.calls)
     result = world.engine().run_pass()
-    assert result.xero_calls <= 1 and world.xero.calls
+    spent = {k: v - before.get(k, 0) for k, v in world.xero.calls.items() if v != before.get(k, 0)}
+    assert result.xero_calls == 2 and spent == {"GET Payments": 1, "GET Contacts": 1}
