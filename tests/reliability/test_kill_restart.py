@@ -46,6 +46,14 @@ def _assert_exactly_once(sandbox: Sandbox) -> None:
     contacts = [c for c in sandbox.xero.contacts(CLINIC_TENANT_ID) if c.contact_number]
     numbers = Counter(c.contact_number for c in contacts)
     assert all(n == 1 for n in numbers.values()), numbers.most_common(3)
+    live = [p for p in sandbox.xero.payments(CLINIC_TENANT_ID) if p.status == "AUTHORISED"]
+    per_payment = Counter((p.reference, p.invoice_id) for p in live if p.reference.startswith("Provet payment #"))
+    assert all(n == 1 for n in per_payment.values()), per_payment.most_common(3)
+    from_xero = Counter(p.info for inv in sandbox.provet.invoices() for p in sandbox.provet.payments_for(inv.id)
+                        if p.info.startswith("Xero payment ") and p.status == 3)
+    assert all(n == 1 for n in from_xero.values()), from_xero.most_common(3)
+    made_in_xero = [p for p in live if p.made_in_xero]
+    assert len(from_xero) == len(made_in_xero)
     per_note = Counter()
     for a in sandbox.xero.allocations(CLINIC_TENANT_ID):
         if not a.is_deleted:
@@ -68,7 +76,12 @@ def test_killed_at_many_moments_ends_with_each_document_once(
             sandbox.xero.faults.drop_after_commit_rate = 0.2
             sandbox.xero.faults.error_rate = 0.1
         kills = 0
-        for _ in range(KILLS):
+        for i in range(KILLS):
+            if i % 4 == 3:  # now and then a payment made in Xero, to come back to Provet
+                open_ones = [d for d in sandbox.xero.invoices(CLINIC_TENANT_ID)
+                             if d.status == "AUTHORISED" and d.amount_due > 1]
+                if open_ones:
+                    sandbox.xero.make_payment(CLINIC_TENANT_ID, open_ones[0].doc_id, "1.00", "090")
             for _ in range(3):
                 sandbox.provet.demo_activity(rng)  # new work for every run: invoices, payments, client edits
             proc = _sync()
