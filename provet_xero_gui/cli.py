@@ -540,7 +540,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
             raise CliError(f"there is no open attention item {args.id}; see `provet-xero attention`")
     with profile.store() as store:
         SyncState(store).drop_cache("xero_reference")  # the fix may have been made in Xero's settings
-    return _run_pass(args, retry=[i.provet_id for i in chosen])
+    return _run_pass(args, retry=[i.key for i in chosen])
 
 
 def _client_label(conflict: Conflict, names: dict[str, dict[str, str | None]]) -> str:

@@ -138,7 +138,8 @@ class SyncEngine:
 
     # --- the pass ---------------------------------------------------------------------------------------
     def run_pass(self, retry: Iterable[str] = (), *, poll_xero: bool = True) -> SyncResult:
-        """One whole pass. `retry`: ids of attention items whose Xero-side problems should be tried again.
+        """One whole pass. `retry`: attention items ("kind:provet_id", see AttentionItem.key) whose Xero-side
+        problems should be tried again now.
         `poll_xero`: also look for changes made in Xero (the window does that less often than Provet)."""
         self.out = Outcomes(self.state, self._emit)
         self.writer = JournalWriter(self.xero, self.provet, self.state, self.out)
@@ -247,9 +248,9 @@ class SyncEngine:
         for item in self.state.attention():
             if item.kind not in ("invoice", "credit_note") or not item.provet_id.isdigit():
                 continue
-            if item.cause not in XERO_CAUSES or item.provet_id in retry:
+            if item.cause not in XERO_CAUSES or item.key in retry:
                 ids.add(int(item.provet_id))
-        return ids | {int(i) for i in retry if i.isdigit()}
+        return ids
 
     def _advance_cursor(self, newest: datetime | None, since: datetime | None) -> None:
         """Only after the whole pass went through: what was read is sent, held or skipped by now."""

@@ -102,7 +102,7 @@ class PaymentSync:
             int(item.provet_id)
             for item in self.state.attention()
             if item.kind == "payment" and item.provet_id.isdigit()
-            and (item.cause != "payment_rejected" or item.provet_id in retry)
+            and (item.cause != "payment_rejected" or item.key in retry)
         }  # fmt: skip
 
     def _decide(self, payments: dict[int, Payment]) -> tuple[list[_Part], list[Any]]:

@@ -62,6 +62,11 @@ class AttentionItem:
     def by_rule(self) -> bool:
         return self.cause in RULE_CAUSES
 
+    @property
+    def key(self) -> str:
+        """What names this item in a retry request."""
+        return f"{self.kind}:{self.provet_id}"
+
 
 class SyncState:
     def __init__(self, store: Store) -> None:

@@ -178,6 +178,15 @@ def test_a_rejected_document_does_not_stop_its_batch(world: World) -> None:
     assert item.provet_id == str(first.id) and first.document_number in item.reason
     ours = [d for d in world.xero_invoices() if d.reference.startswith("Provet #")]
     assert len(ours) == len(_expected(world, credit=False)) - 1
+    # The accountant renumbers the hand-typed one. A plain pass does not try again (Xero said no)...
+    hand = next(d for d in world.xero_invoices() if d.number == first.document_number)
+    world.sandbox.xero.edit_invoice(CLINIC_TENANT_ID, hand.doc_id, InvoiceNumber="HAND-1")
+    assert world.engine().run_pass().held.get("number_taken") is None
+    assert world.state.link("invoice", first.id) is None
+    # ...Retry does, and it goes.
+    again = world.engine().run_pass(retry={item.key})
+    assert again.sent.get("invoice") == 1 and world.state.link("invoice", first.id) is not None  # its payment too
+    assert not [a for a in world.state.attention() if a.cause == "number_taken"]
 
 
 def test_lost_answer_after_commit_is_not_a_duplicate(world: World) -> None:
