@@ -16,7 +16,15 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QAbstractTableModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 
 from provet_xero_gui.provet.records import PAYMENT_TYPE_NAMES, PaymentMethod, VatGroup
@@ -77,15 +85,29 @@ def tax_rate_targets(xero: XeroReference) -> list[Target]:
     ]
 
 
+_ACCOUNT_TYPES = {
+    "BANK": "bank", "CURRENT": "current asset", "CURRLIAB": "current liability", "REVENUE": "revenue",
+    "SALES": "sales", "OTHERINCOME": "other income", "EXPENSE": "expense", "INVENTORY": "inventory",
+    "LIABILITY": "liability", "EQUITY": "equity", "FIXED": "fixed asset", "DIRECTCOSTS": "direct costs",
+    "OVERHEADS": "overheads", "PREPAYMENT": "prepayment", "TERMLIAB": "non-current liability",
+    "NONCURRENT": "non-current asset", "DEPRECIATN": "depreciation",
+}  # fmt: skip
+
+
+def account_type_words(kind: str) -> str:
+    """Xero's account type as the chart of accounts shows it ("CURRLIAB" → "current liability")."""
+    return _ACCOUNT_TYPES.get(kind, kind.lower())
+
+
 def payment_account_targets(xero: XeroReference) -> list[Target]:
     """Active accounts Xero lets a payment go to (bank accounts, or payments enabled)."""
     accounts = sorted((a for a in xero.accounts if a.active and a.takes_payments), key=lambda a: a.code)
-    return [Target(a.code, a.label, a.type.title()) for a in accounts]
+    return [Target(a.code, a.label, account_type_words(a.type)) for a in accounts]
 
 
 def sales_account_targets(xero: XeroReference) -> list[Target]:
     accounts = sorted((a for a in xero.accounts if a.active and a.type in SALES_ACCOUNT_TYPES), key=lambda a: a.code)
-    return [Target(a.code, a.label, f"{a.type.title()} · tax {a.tax_type or 'none'}") for a in accounts]
+    return [Target(a.code, a.label, f"tax {a.tax_type or 'none'}") for a in accounts]
 
 
 def encode_target(section: str, code: str) -> QMimeData:
@@ -181,7 +203,8 @@ class Shown:
 
     code: str | None
     explicit: bool
-    via: str = ""
+    via: str = ""  # after the target's name: "as Card", "same code"
+    why: str = ""  # the status: "Follows its type, Card"
 
 
 def _in(usage: MappingUsage | None, attr: str, value: Any) -> bool:
@@ -301,7 +324,7 @@ class MappingSectionModel(QAbstractTableModel):
     def row_of(self, key: str) -> int:
         return next((i for i, r in enumerate(self._rows) if r.key == key), -1)
 
-    def keys(self) -> list[str]:
+    def row_keys(self) -> list[str]:
         return [r.key for r in self._rows]
 
     def problems_of(self, key: str) -> list[MappingProblem]:
@@ -347,7 +370,7 @@ class MappingSectionModel(QAbstractTableModel):
         return {
             "unmapped-in-use": "Used on invoices, not mapped",
             "mapped": "Mapped",
-            "fallback": f"Uses {shown.via}" if shown.via else "Mapped",
+            "fallback": shown.why or "Mapped",
             "unmapped": "Not mapped",
             "archived": "Archived in Provet",
         }[state]
@@ -450,7 +473,9 @@ class MappingSectionModel(QAbstractTableModel):
     def supportedDropActions(self) -> Qt.DropAction:
         return Qt.DropAction.CopyAction
 
-    def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: ModelIndex) -> bool:
+    def canDropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: ModelIndex
+    ) -> bool:
         """Only onto a row (a drop between rows or on the empty area does nothing), only this section's targets."""
         decoded = decode_target(data)
         return decoded is not None and decoded[0] == self.section and parent.isValid() \
@@ -508,7 +533,8 @@ class PaymentSectionModel(MappingSectionModel):
         if ptype is not None:
             via = self._mapping.payment_methods.get(f"type:{ptype}")
             if via:
-                return Shown(via, False, f"as {PAYMENT_TYPE_NAMES.get(ptype, f'type {ptype}')}")
+                type_name = PAYMENT_TYPE_NAMES.get(ptype, f"type {ptype}")
+                return Shown(via, False, f"as {type_name}", f"Follows its type, {type_name}")
         return Shown(None, False)
 
     def detail_text(self, item: SourceRow) -> str:
@@ -529,6 +555,8 @@ class SalesSectionModel(MappingSectionModel):
             return Shown(code, True)
         codes = [a.code for a in self._xero.accounts] if self._xero else []
         if key in codes:
-            return Shown(key, False, "same code")
+            return Shown(key, False, "same code", "Same code in Xero")
         default = self._mapping.default_sales_account
-        return Shown(default, False, "default sales account") if default else Shown(None, False)
+        if default:
+            return Shown(default, False, "default", "Goes to the default sales account")
+        return Shown(None, False)
