@@ -169,6 +169,11 @@ class SyncEngine:
             stopped = PassStopped(str(exc), "unreachable" if exc.lost else "error")
         except ProvetError as exc:
             stopped = PassStopped(f"Provet: {exc}", "error")
+        except Exception as exc:  # a bug must end the pass cleanly: the journal keeps what was under way
+            log.exception("the sync pass failed unexpectedly")
+            stopped = PassStopped(
+                f"An unexpected error stopped the sync ({type(exc).__name__}); nothing is lost, unfinished "
+                "writes are finished on the next pass. Details are in the log.", "error")
         if stopped:
             self.out.notice("error" if stopped.kind not in ("day_limit", "paused") else "warning", str(stopped))
         result = SyncResult(
@@ -231,13 +236,13 @@ class SyncEngine:
             vat_groups = list(self.provet.vat_groups().records)
             docs = self._translate_all(to_send, reference, vat_groups)
             self._send_documents(docs)
-            self._allocate(docs)
             linked = {k.provet_id for k in self.writer.linked if k.kind in ("invoice", "credit_note")}
             # Their payments go now; a gathered invoice also brings the payments made on its consolidated one.
             self._newly_linked = {d.invoice.id for d in docs if str(d.invoice.id) in linked} | {
                 d.invoice.related_consolidated_invoice_id for d in docs
                 if str(d.invoice.id) in linked and d.invoice.related_consolidated_invoice_id
             }
+        self._allocate()
         if to_void:
             self._void(to_void)
         self._advance_cursor(changed.cursor, since)
@@ -395,6 +400,8 @@ class SyncEngine:
                             "label": d.invoice.label,
                             "number": d.xero.number,
                             "total": str(d.xero.total),
+                            "date": d.xero.date.isoformat(),
+                            "original": d.invoice.credit_note_original_invoice_id,
                         }
                         for d in chunk
                     ],
@@ -402,51 +409,48 @@ class SyncEngine:
                 self.writer.execute(entry)
 
     # --- credit note allocations ----------------------------------------------------------------------------------
-    def _allocate(self, docs: list[_Doc]) -> None:
-        notes = [d for d in docs if d.kind == "credit_note" and d.invoice.credit_note_original_invoice_id]
-        if not notes:
+    def _allocate(self) -> None:
+        """Allocate every credit note that is in Xero with its original and not allocated yet — also those a
+        crashed pass sent and did not get to (they are recorded as due together with the credit note)."""
+        pending = self.state.pending_allocations()
+        if not pending:
             return
-        note_links = self.state.links("credit_note", [d.invoice.id for d in notes])
-        originals = self.state.links("invoice", [d.invoice.credit_note_original_invoice_id for d in notes])
-        done = self.state.links("allocation", [d.invoice.id for d in notes])
-        todo = [
-            d for d in notes
-            if str(d.invoice.id) in note_links and str(d.invoice.credit_note_original_invoice_id) in originals
-            and str(d.invoice.id) not in done
-        ]  # fmt: skip
+        note_links = self.state.links("credit_note", pending)
+        originals = self.state.links("invoice", {info["original"] for info in pending.values()})
+        todo = [(cn, info) for cn, info in sorted(pending.items())
+                if cn in note_links and str(info["original"]) in originals]  # fmt: skip
         if not todo:
             return
-        ids = [originals[str(d.invoice.credit_note_original_invoice_id)].xero_id for d in todo]
+        ids = [originals[str(info["original"])].xero_id for _cn, info in todo]
         # Originals sent in this pass came back with their amount due; only older ones are looked up.
         states = {i: self.writer.answered[i] for i in ids if i in self.writer.answered}
         unknown = [i for i in ids if i not in states]
         states.update({s.xero_id: s for s in self.xero.invoices_by_id(unknown)} if unknown else {})
-        credited = self._credited_in_provet({d.invoice.credit_note_original_invoice_id for d in todo})
-        for d in todo:
+        credited = self._credited_in_provet({int(info["original"]) for _cn, info in todo})
+        for cn, info in todo:
             self._check_stop()
-            original_id = d.invoice.credit_note_original_invoice_id
-            invoice_xid = originals[str(original_id)].xero_id
-            due = states[invoice_xid].amount_due if invoice_xid in states else Decimal(0)
+            invoice_xid = originals[str(info["original"])].xero_id
+            original = states.get(invoice_xid)
+            due = original.amount_due if original else Decimal(0)
             # As much as Provet settled on the original with this credit (its "credit invoice" payments), never
             # more than the credit note or what the invoice still owes in Xero.
-            available = credited.get(original_id, Decimal(0)) - self._allocated_to(invoice_xid)
-            amount = min(available, d.xero.total, due)
-            label = d.invoice.label
-            if amount <= 0:
-                nothing = NewLink("allocation", str(d.invoice.id), f"none:{d.invoice.id}", fingerprint="0")
-                self.state.add_links([nothing])
+            available = credited.get(int(info["original"]), Decimal(0)) - self._allocated_to(invoice_xid)
+            amount = min(available, Decimal(info["total"]), due)
+            label = info["label"]
+            if amount <= 0 or original is None:
+                self.state.add_links([NewLink("allocation", cn, f"none:{cn}", fingerprint="0")])
                 self.out.notice("info", f"{label}: Provet settled nothing on the original invoice with it, so it "
                                         "is not allocated (the credit stays on the client's account in Xero).")
                 continue
-            original = states[invoice_xid]
-            on = max(d.xero.date, original.date) if original.date else d.xero.date
+            note_date = date.fromisoformat(info["date"])
+            on = max(note_date, original.date) if original.date else note_date
             self.writer.write(
                 "PUT Allocation",
-                {"CreditNoteID": note_links[str(d.invoice.id)].xero_id, "InvoiceID": invoice_xid,
-                 "Amount": str(amount), "Date": on.isoformat()},
-                [{"kind": "allocation", "provet_id": str(d.invoice.id), "label": f"Allocation of {label}"}],
+                {"CreditNoteID": note_links[cn].xero_id, "InvoiceID": invoice_xid, "Amount": str(amount),
+                 "Date": on.isoformat()},
+                [{"kind": "allocation", "provet_id": cn, "label": f"Allocation of {label}"}],
             )
-            if self.state.link("allocation", d.invoice.id) is not None:
+            if self.state.link("allocation", cn) is not None:
                 states[invoice_xid] = replace(original, amount_due=original.amount_due - amount)
                 self.writer.answered[invoice_xid] = states[invoice_xid]
 

@@ -127,6 +127,15 @@ class SyncState:
         with self.store.transaction() as db:
             self._write_links(db, links)
 
+    def pending_allocations(self) -> dict[str, dict[str, Any]]:
+        """Credit notes in Xero that are due an allocation and have none yet: provet id → what it needs."""
+        rows = self.store.query(
+            "SELECT d.provet_id, d.fingerprint FROM links d LEFT JOIN links a "
+            "ON a.kind = 'allocation' AND a.provet_id = d.provet_id "
+            "WHERE d.kind = 'allocation_due' AND a.provet_id IS NULL"
+        )
+        return {r[0]: json.loads(r[1]) for r in rows}
+
     # --- the journal --------------------------------------------------------------------------------
     def begin(self, endpoint: str, payload: Any, documents: list[dict[str, Any]]) -> JournalEntry:
         """Commit the intended write before it is sent; its key goes with every (re)try."""

@@ -8,6 +8,7 @@ in its `info`) and only sent when it is not there yet.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -116,6 +117,7 @@ class JournalWriter:
             if res.xero_id and not res.has_errors:
                 number = getattr(res, "number", None) or getattr(res, "contact_number", None)
                 links.append(NewLink(kind, doc["provet_id"], res.xero_id, number, doc.get("number")))
+                links += _allocation_due(doc)
             elif any("must be unique" in m for m in res.errors) and kind in ("invoice", "credit_note"):
                 taken_numbers.append((doc, res))
             elif kind != "contact":  # a refused contact is reported with its invoices by the caller
@@ -126,6 +128,8 @@ class JournalWriter:
         self.linked += links
         labels = {d["provet_id"]: d["label"] for d in entry.documents}
         for link in links:
+            if link.kind == "allocation_due":
+                continue  # bookkeeping of this app, not something done in Xero
             label = labels.get(link.provet_id) or entry.documents[0]["label"]
             self.out.done(link.kind, link.provet_id, label, link.xero_id, count=link.kind in _COUNTED)
         for doc, cause, reason, fix in holds:
@@ -146,10 +150,20 @@ class JournalWriter:
             there = by_number.get(doc["number"])
             if there is not None and there.reference == provet_reference(int(doc["provet_id"])):
                 links.append(NewLink(doc["kind"], doc["provet_id"], there.xero_id, there.number, doc["number"]))
+                links += _allocation_due(doc)
             else:
                 holds.append((doc, "number_taken", f"Xero already has a different document numbered {doc['number']}",
                               "Rename or void that document in Xero, then Retry."))
         return links
+
+
+def _allocation_due(doc: dict[str, Any]) -> list[NewLink]:
+    """A credit note with an original invoice is due an allocation: recorded with the credit note itself, so a
+    pass that stops before allocating leaves the allocation for the next one."""
+    if doc["kind"] != "credit_note" or not doc.get("original"):
+        return []
+    due = {"original": doc["original"], "total": doc["total"], "date": doc["date"], "label": doc["label"]}
+    return [NewLink("allocation_due", doc["provet_id"], f"due:{doc['provet_id']}", fingerprint=json.dumps(due))]
 
 
 def _refused_cause(kind: str) -> str:

@@ -195,6 +195,8 @@ def test_lost_answer_after_commit_is_not_a_duplicate(world: World) -> None:
     assert result.stopped is None, result.stopped
     numbers = [d.number for d in world.xero_invoices()]
     assert len(numbers) == len(set(numbers)) == len(_expected(world, credit=False))
+    # The allocations the failed pass did not get to are made by the next one.
+    assert len([a for a in world.sandbox.xero.allocations(CLINIC_TENANT_ID) if not a.is_deleted]) >= 2
     names = [c.name for c in world.xero_contacts()]
     assert len(names) == len(set(names))
 
@@ -221,3 +223,22 @@ def test_events_tell_the_story(world: World) -> None:
     world.engine().run_pass()
     held = [e for e in world.events if isinstance(e, DocumentHeld)]
     assert held and all(e.reason and e.fix for e in held)
+
+
+def test_an_unexpected_error_ends_the_pass_cleanly_and_loses_nothing(world: World, monkeypatch) -> None:
+    from provet_xero_gui.sync import engine as engine_module
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug in the middle of the pass")
+
+    monkeypatch.setattr(engine_module.SyncEngine, "_allocate", broken)
+    result = world.engine().run_pass()
+    assert result.stop_kind == "error" and "unexpected error" in result.stopped
+    assert "RuntimeError" in result.stopped
+    monkeypatch.undo()
+    again = world.engine().run_pass()
+    assert again.stopped is None
+    numbers = [d.number for d in world.xero_invoices()]
+    assert len(numbers) == len(set(numbers)) == len(_expected(world, credit=False))
+    # The allocations the failed pass did not get to are made by the next one.
+    assert len([a for a in world.sandbox.xero.allocations(CLINIC_TENANT_ID) if not a.is_deleted]) >= 2
