@@ -9,6 +9,7 @@ The text builders are pure functions so they are tested on any platform; `enable
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import plistlib
@@ -127,10 +128,8 @@ def _windows_set(value: str | None) -> None:
 
     with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:
         if value is None:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 winreg.DeleteValue(key, APP_ID)
-            except FileNotFoundError:
-                pass
         else:
             winreg.SetValueEx(key, APP_ID, 0, winreg.REG_SZ, value)
 

@@ -614,7 +614,12 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     if not args.headless:
-        raise CliError("the demo window arrives with the desktop app; use `provet-xero demo --headless`")
+        from provet_xero_gui.ui.app import run_demo  # Qt only when a window is wanted
+
+        try:
+            return run_demo(size=args.size)
+        except (CannotSync, CredentialsError) as exc:
+            raise CliError(str(exc)) from None
     try:
         result = run_headless_demo(size=args.size)
     except (CannotSync, CredentialsError) as exc:
@@ -725,8 +730,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if not getattr(args, "func", None):
-        parser.print_help()
-        return EXIT_OK
+        from provet_xero_gui.ui.app import main as open_window  # Qt only when a window is wanted
+
+        return open_window()
     try:
         return int(args.func(args))
     except CliError as exc:

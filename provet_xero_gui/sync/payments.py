@@ -200,7 +200,7 @@ class PaymentSync:
             bodies.append({**target, "Account": {"Code": account},
                            "Date": p.payment_date.isoformat(), "Amount": float(amount),
                            "Reference": payment_reference(p.id)})
-            label = _label(p) if part_id == str(p.id) else f"{_label(p)}: {amount} onto gathered invoice " \
+            label = _label(p) if part_id == str(p.id) else f"{_label(p)}: {amount:.2f} onto gathered invoice " \
                 f"{part_id.split('@')[1]}"
             docs.append({"kind": "payment", "provet_id": part_id, "label": label})
         self.out.progress("sending payments", 0, len(bodies))

@@ -1,0 +1,163 @@
+"""The desktop app: QApplication, one instance per user and profile, the tray, the window, the demo.
+
+`main()` is what `provet-xero` with no arguments runs; `run_demo()` is `provet-xero demo`. Everything
+is built here and handed to what needs it: no global application object is looked up later.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication
+
+from provet_xero_gui.profile import Profile
+from provet_xero_gui.sync.runner import run_sync
+from provet_xero_gui.ui.controller import SyncController
+from provet_xero_gui.ui.icons import app_icon
+from provet_xero_gui.ui.main_window import MainWindow
+from provet_xero_gui.ui.single_instance import SingleInstance, instance_name
+from provet_xero_gui.ui.status import Notification
+from provet_xero_gui.ui.tray import TrayIcon
+
+log = logging.getLogger(__name__)
+
+
+def make_application(argv: Sequence[str] | None = None) -> QApplication:
+    existing = QApplication.instance()  # only here, at start-up, never from a worker
+    app = existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
+    app.setApplicationName("provet-xero")
+    app.setApplicationDisplayName("provet-xero")
+    app.setOrganizationName("provet-xero")
+    app.setDesktopFileName("provet-xero")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+class AppShell(QObject):
+    """The running app: controller, window and tray, wired together."""
+
+    def __init__(
+        self,
+        app: QApplication,
+        profile: Profile,
+        *,
+        run: Callable[..., Any] = run_sync,
+        use_tray: bool | None = None,
+        schedule: bool = True,
+    ) -> None:
+        super().__init__()
+        self.app = app
+        self.profile = profile
+        self.controller = SyncController(profile, run=run, schedule=schedule, parent=self)
+        self.window = MainWindow(self.controller, profile)
+        self.tray = TrayIcon(self.window.tray_actions(), self, use_tray=use_tray)
+        self.window.keep_in_tray = self.tray.available
+        app.setQuitOnLastWindowClosed(not self.tray.available)
+        self.controller.tray_state_changed.connect(self.tray.set_state)
+        self.controller.notify.connect(self._notify)
+        self.tray.open_requested.connect(self.window.bring_to_front)
+        self.window.quit_requested.connect(self.quit)
+        self.window.tray_hint.connect(lambda: self.tray.show_message(Notification(
+            "provet-xero keeps syncing",
+            "It runs in the tray. Choose Quit from the tray menu to stop it.")))
+        self._stopped = False
+        app.aboutToQuit.connect(self.stop)
+
+    def start(self, *, show: bool = True) -> None:
+        self.controller.start()
+        if show:
+            self.window.show()
+
+    def _notify(self, note: Notification) -> None:
+        self.tray.show_message(note)
+        if not self.tray.available:
+            self.window.notify_in_window(note)
+
+    def quit(self) -> None:
+        self.stop()
+        self.app.quit()
+
+    def stop(self) -> None:
+        """End the worker threads and hide the tray; safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.controller.shutdown()
+        self.tray.hide()
+        self.window.keep_in_tray = False
+        self.window.close()
+
+
+def _log_to_file(profile: Profile) -> None:
+    handler = logging.handlers.RotatingFileHandler(profile.paths.log_file, maxBytes=2_000_000, backupCount=3,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+        for h in root.handlers:
+            if h is not handler and h.level == logging.NOTSET:
+                h.setLevel(logging.WARNING)  # the terminal stays as quiet as before
+
+
+def _quit_on_signals(shell: AppShell) -> None:
+    """SIGTERM (log-out, a service manager) and Ctrl+C end the app cleanly: threads stopped, store closed.
+    Python handles signals only between bytecodes, so a timer wakes the interpreter now and then."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: QTimer.singleShot(0, shell.quit))
+    wake = QTimer(shell)
+    wake.setInterval(500)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+
+
+def main(argv: Sequence[str] | None = None, *, profile: Profile | None = None,
+         before_exec: Callable[[AppShell], object] | None = None) -> int:
+    """Open the window on the current profile; a second launch shows the first one's window instead."""
+    app = make_application(argv)
+    profile = profile or Profile.open()
+    instance = SingleInstance(instance_name(profile.paths.config_dir))
+    if not instance.claim():
+        print("provet-xero is already running; its window was brought to the front.", file=sys.stderr)
+        return 0
+    _log_to_file(profile)
+    shell = AppShell(app, profile)
+    instance.show_requested.connect(shell.window.bring_to_front)
+    extra = before_exec(shell) if before_exec else None
+    _quit_on_signals(shell)
+    shell.start()
+    try:
+        return int(app.exec())
+    finally:
+        shell.stop()
+        instance.close()
+        del extra
+
+
+def run_demo(size: int = 60, seed: int = 1) -> int:
+    """The window on the sandbox in a throwaway profile, with a little new trade every ~20 seconds."""
+    from provet_xero_gui.demo import point_at, throwaway_profile
+    from provet_xero_gui.sandbox.runner import Sandbox
+    from provet_xero_gui.ui.demo_activity import DemoActivity, prepare_demo_profile
+
+    with Sandbox(size=size, seed=seed) as sandbox, throwaway_profile():
+        point_at(sandbox)
+        profile = prepare_demo_profile(Profile.open(), sandbox)
+        print(f"Demo: a simulated clinic (about {size} invoices) runs on this computer; nothing real is touched.",
+              file=sys.stderr)
+
+        def with_activity(shell: AppShell) -> DemoActivity:
+            activity = DemoActivity(sandbox, profile, seed=seed, parent=shell)
+            activity.happened.connect(lambda text: shell.window.log_model.add_local("info", f"Demo: {text}"))
+            activity.start()
+            return activity
+
+        return main(profile=profile, before_exec=with_activity)
