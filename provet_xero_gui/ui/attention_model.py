@@ -193,6 +193,10 @@ class AttentionTreeModel(QAbstractItemModel):
             return node.by_rule
         if isinstance(node, AttentionGroup):
             return self._group_data(node, col, role)
+        if role == Qt.ItemDataRole.DisplayRole and col == 2 and index.internalId() > 0:
+            group = self._groups[index.internalId() - 1]
+            if len({i.fix for i in group.items}) == 1:
+                return ""  # the group row says the one fix once
         return self._item_data(node, col, role)
 
     def _group_data(self, group: AttentionGroup, col: int, role: int) -> Any:

@@ -3,6 +3,7 @@ Provet's value, Xero's value and the last synced value side by side."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +39,8 @@ def _when(stamp: str | None) -> str:
 
 
 def group_conflicts(conflicts: Sequence[Conflict], names: Mapping[str, str] | None = None) -> list[ClientConflicts]:
-    """One entry per client, in the order of their names; a name conflict's Provet side names an unknown client."""
+    """One entry per client: those waiting for a choice first, then by name (an unknown client is named by
+    its name conflict's Provet side)."""
     by_client: dict[str, list[Conflict]] = {}
     for c in conflicts:
         by_client.setdefault(c.provet_client_id, []).append(c)
@@ -46,7 +48,12 @@ def group_conflicts(conflicts: Sequence[Conflict], names: Mapping[str, str] | No
     for cid, group in by_client.items():
         name = (names or {}).get(cid) or next((c.provet_value for c in group if c.field == "name"), "") or "Client"
         out.append(ClientConflicts(cid, name, tuple(sorted(group, key=lambda c: (c.field != "name", c.field)))))
-    return sorted(out, key=lambda g: (g.name.casefold(), g.provet_client_id))
+    return sorted(out, key=lambda g: (not g.waiting, _fold(g.name), g.provet_client_id))
+
+
+def _fold(name: str) -> str:
+    """Sorting words as people read them: Álvarez with the A's."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)).casefold()
 
 
 class ConflictTreeModel(QAbstractItemModel):
@@ -141,12 +148,9 @@ class ConflictTreeModel(QAbstractItemModel):
         return self._field_data(node, index.column(), role)
 
     def _client_data(self, group: ClientConflicts, col: int, role: int) -> Any:
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            if col == 0:
-                return group.label
-            if col == 4:
-                n = len(group.waiting)
-                return f"{n} to choose" if n else "all chosen"
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole) and col == 0:
+            n = len(group.waiting)
+            return f"{group.label} — {f'{n} to choose' if n else 'all chosen'}"  # the row spans the columns
         if role == Qt.ItemDataRole.FontRole and col == 0:
             font = QFont()
             font.setBold(True)
@@ -156,7 +160,8 @@ class ConflictTreeModel(QAbstractItemModel):
         return None
 
     def _field_data(self, c: Conflict, col: int, role: int) -> Any:
-        values = (field_words(c.field).capitalize(), c.provet_value, c.xero_value, c.base_value)
+        words = field_words(c.field)
+        values = (words[:1].upper() + words[1:], c.provet_value, c.xero_value, c.base_value)
         if role == Qt.ItemDataRole.DisplayRole:
             if col < 4:
                 return values[col] or (EMPTY_WORD if col else values[0])

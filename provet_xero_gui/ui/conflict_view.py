@@ -137,7 +137,9 @@ class ConflictView(QWidget):
         selected = self._selected_id()
         self.model.set_conflicts(conflicts, client_names)
         self.tree.expandAll()
-        for col, width in ((0, 300), (1, 220), (2, 220), (3, 200)):
+        for row in range(self.model.rowCount()):
+            self.tree.setFirstColumnSpanned(row, QModelIndex(), True)
+        for col, width in ((0, 200), (1, 260), (2, 260), (3, 220)):
             self.tree.setColumnWidth(col, width)
         clients = self.model.clients()
         waiting = sum(len(g.waiting) for g in clients)

@@ -158,6 +158,16 @@ class MainWindow(QMainWindow):
         retry = getattr(self.attention_page, "retry_requested", None)
         if retry is not None:
             retry.connect(lambda ids: c.sync_now(retry=[str(i) for i in ids]))
+        jump = getattr(self.attention_page, "open_mapping_requested", None)
+        if jump is not None:
+            jump.connect(self.show_mapping)
+
+    def show_mapping(self, where: str) -> None:
+        """The attention view's "Show in mapping": the Mapping tab, at the row that would fix it."""
+        self.tabs.setCurrentWidget(self.mapping_page)
+        focus = getattr(self.mapping_page, "focus_where", None)
+        if focus is not None:
+            focus(where)
 
     def sync_now(self) -> None:
         if not self.controller.sync_now():

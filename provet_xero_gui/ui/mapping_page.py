@@ -54,6 +54,12 @@ class MappingPage(QWidget):
         editor.save_requested.connect(self._save)
         editor.check_requested.connect(self._check)
 
+    def focus_where(self, where: str) -> None:
+        """Select the mapping row a problem or an attention item concerns."""
+        focus = getattr(self.editor, "focus_where", None)
+        if focus is not None:
+            focus(where)
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._loaded:

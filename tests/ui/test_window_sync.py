@@ -104,3 +104,21 @@ def test_the_window_stays_fluid_while_a_long_sync_runs(qtbot: QtBot, make_connec
     finally:
         heart.stop()
         shell.stop()
+
+
+
+def test_show_in_mapping_lands_on_the_row_that_fixes_it(qtbot: QtBot, make_connected) -> None:
+    _sandbox, profile = make_connected(12)
+    shell = _shell(qtbot, profile)
+    window = shell.window
+    try:
+        window.attention_page.open_mapping_requested.emit("payment_methods:type:1")
+        assert window.tabs.currentWidget() is window.mapping_page
+        editor = window.mapping_page.editor
+        qtbot.waitUntil(lambda: editor.isEnabled(), timeout=30_000)  # the page read its sources off the GUI thread
+        window.attention_page.open_mapping_requested.emit("payment_methods:type:1")
+        assert editor.tabs.tabText(editor.tabs.currentIndex()).startswith("Payment methods")
+        table = editor.pages["payment_methods"].table
+        assert table.currentIndex().data() == "Cash"  # the row a person has to fix is the one selected
+    finally:
+        shell.stop()
