@@ -11,12 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from provet_xero_gui.cli import _CAUSE_TITLES
 from provet_xero_gui.provet.records import PAYMENT_TYPE_NAMES
 from provet_xero_gui.sync.state import AttentionItem
+from provet_xero_gui.ui.group_model import GroupModel
 
 # Titles the command line does not have (yet); the command line's win where both have one.
 _MORE_TITLES = {
@@ -97,9 +98,10 @@ def group_items(items: Sequence[AttentionItem]) -> list[AttentionGroup]:
     return [AttentionGroup(cause, cause_title(cause), tuple(group)) for cause, group in groups.items()]
 
 
-class AttentionTreeModel(QAbstractItemModel):
+class AttentionTreeModel(GroupModel):
     """Groups at the top level, documents below. Internal ids: 0 for a group, group row + 1 for an item."""
 
+    columns = COLUMNS
     KeysRole = Qt.ItemDataRole.UserRole + 1  # list[str]: the retry keys under this row
     WhereRole = Qt.ItemDataRole.UserRole + 2  # str | None: where in the mapping it is fixed
     ByRuleRole = Qt.ItemDataRole.UserRole + 3  # bool
@@ -121,7 +123,10 @@ class AttentionTreeModel(QAbstractItemModel):
         self._vat_group_ids = dict(ids)
 
     def groups(self) -> list[AttentionGroup]:
-        return list(self._groups)
+        return self._groups
+
+    def children(self, group: AttentionGroup) -> Sequence[AttentionItem]:
+        return group.items
 
     def item_count(self, *, by_rule: bool) -> int:
         return sum(len(g.items) for g in self._groups if g.by_rule == by_rule)
@@ -138,44 +143,6 @@ class AttentionTreeModel(QAbstractItemModel):
             if len(places) == 1:
                 return places.pop()
             return MAPPING_CAUSES.get(node.cause)
-        return None
-
-    def node(self, index: QModelIndex | QPersistentModelIndex) -> AttentionItem | AttentionGroup | None:
-        if not index.isValid():
-            return None
-        if index.internalId() == 0:
-            return self._groups[index.row()]
-        return self._groups[index.internalId() - 1].items[index.row()]
-
-    # --- QAbstractItemModel -----------------------------------------------------------------------------------
-    def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: B008
-              ) -> QModelIndex:
-        if not self.hasIndex(row, column, parent):
-            return QModelIndex()
-        if not parent.isValid():
-            return self.createIndex(row, column, 0)
-        if parent.internalId() == 0:
-            return self.createIndex(row, column, parent.row() + 1)
-        return QModelIndex()
-
-    def parent(self, index: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
-        if not index.isValid() or index.internalId() == 0:
-            return QModelIndex()
-        return self.createIndex(index.internalId() - 1, 0, 0)
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        if not parent.isValid():
-            return len(self._groups)
-        if parent.internalId() == 0 and parent.column() == 0:
-            return len(self._groups[parent.row()].items)
-        return 0
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -8,12 +8,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from provet_xero_gui.sync.client_state import Conflict
 from provet_xero_gui.sync.clients import describe_resolution
 from provet_xero_gui.ui.conflict_actions import field_words
+from provet_xero_gui.ui.group_model import GroupModel
 
 COLUMNS = ("Client / detail", "In Provet", "In Xero", "Last synced", "Choice")
 EMPTY_WORD = "(empty)"
@@ -56,8 +57,16 @@ def _fold(name: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)).casefold()
 
 
-class ConflictTreeModel(QAbstractItemModel):
+class ConflictTreeModel(GroupModel):
     """Internal ids: 0 for a client row, client row + 1 for a field row."""
+
+    columns = COLUMNS
+
+    def groups(self) -> Sequence[Any]:
+        return self._clients
+
+    def children(self, group: Any) -> Sequence[Any]:
+        return group.conflicts
 
     ConflictRole = Qt.ItemDataRole.UserRole + 1  # Conflict for a field row, ClientConflicts for a client row
 
@@ -88,13 +97,6 @@ class ConflictTreeModel(QAbstractItemModel):
     def conflicts(self) -> list[Conflict]:
         return [c for g in self._clients for c in g.conflicts]
 
-    def node(self, index: QModelIndex | QPersistentModelIndex) -> Conflict | ClientConflicts | None:
-        if not index.isValid():
-            return None
-        if index.internalId() == 0:
-            return self._clients[index.row()]
-        return self._clients[index.internalId() - 1].conflicts[index.row()]
-
     def index_of(self, conflict_id: int) -> QModelIndex:
         for row, group in enumerate(self._clients):
             for i, c in enumerate(group.conflicts):
@@ -105,37 +107,6 @@ class ConflictTreeModel(QAbstractItemModel):
     def index_of_client(self, provet_client_id: str) -> QModelIndex:
         row = next((i for i, g in enumerate(self._clients) if g.provet_client_id == provet_client_id), -1)
         return self.index(row, 0) if row >= 0 else QModelIndex()
-
-    # --- QAbstractItemModel -----------------------------------------------------------------------------------
-    def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: B008
-              ) -> QModelIndex:
-        if not self.hasIndex(row, column, parent):
-            return QModelIndex()
-        if not parent.isValid():
-            return self.createIndex(row, column, 0)
-        if parent.internalId() == 0:
-            return self.createIndex(row, column, parent.row() + 1)
-        return QModelIndex()
-
-    def parent(self, index: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
-        if not index.isValid() or index.internalId() == 0:
-            return QModelIndex()
-        return self.createIndex(index.internalId() - 1, 0, 0)
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        if not parent.isValid():
-            return len(self._clients)
-        if parent.internalId() == 0 and parent.column() == 0:
-            return len(self._clients[parent.row()].conflicts)
-        return 0
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         node = self.node(index)
