@@ -84,7 +84,7 @@ class PaymentSync:
         self.out.unreadable(changed.bad)
         payments: dict[int, Payment] = {p.id: p for p in changed.records}
         newly = sorted(set(newly_linked))
-        if newly:
+        if newly and since is not None:  # without a cursor, every payment was just read
             grouped = self.provet.payments_for(newly)
             self.out.unreadable(grouped.bad)
             payments.update({p.id: p for group in grouped.values() for p in group})
