@@ -28,7 +28,6 @@ from provet_xero_gui.provet.records import (
     PT_CREDIT_INVOICE,
     Client,
     Invoice,
-    InvoiceRow,
     VatGroup,
 )
 from provet_xero_gui.sync.clients import ClientSync
@@ -56,7 +55,6 @@ from provet_xero_gui.xero.client import (
     XeroApiError,
     XeroClient,
     XeroContactState,
-    XeroValidationError,
 )
 from provet_xero_gui.xero.identity import XeroConnectionEnded
 from provet_xero_gui.xero.limits import DayLimitLow
@@ -71,7 +69,8 @@ CURSOR_OVERLAP = timedelta(minutes=5)
 # Causes that only Xero can tell: they are retried when asked (Retry), not on every pass, so an idle
 # pass costs no Xero calls for them.
 XERO_CAUSES = frozenset(
-    {"xero_rejected", "number_taken", "void_refused", "contact_rejected", "payment_rejected", "provet_refused"}
+    {"xero_rejected", "number_taken", "void_refused", "contact_rejected", "payment_rejected", "provet_refused",
+     "allocation_refused"}
 )
 
 
@@ -95,15 +94,14 @@ class PassStopped(Exception):
 
 @dataclass(frozen=True)
 class _Doc:
-    """A Provet document on its way: the invoice, its rows and what it becomes."""
+    """A Provet document on its way: the invoice and what it becomes in Xero."""
 
     invoice: Invoice
-    rows: tuple[InvoiceRow, ...]
     xero: XeroDocument
 
     @property
     def kind(self) -> str:
-        return "credit_note" if self.invoice.credit_note else "invoice"
+        return _kind(self.invoice)
 
 
 def _kind(invoice: Invoice) -> str:
@@ -144,13 +142,14 @@ class SyncEngine:
         self.out = Outcomes(self.state, self._emit)
         self.writer = JournalWriter(self.xero, self.provet, self.state, self.out)
         self._newly_linked: set[int] = set()
+        self._retry: set[str] = set()
         xero_before = self.xero.total_calls
         provet_before = self._provet_calls()
         self._emit(PassStarted(self._now().isoformat(timespec="seconds")))
         stopped: PassStopped | None = None
         try:
             self._recover()
-            retry = set(retry)
+            self._retry = retry = set(retry)
             self._sync_documents(retry)
             payments = PaymentSync(self.provet, self.xero, self.state, self.mapping, self.writer, self.out,
                                    self._reference, self._check_stop)
@@ -309,7 +308,7 @@ class SyncEngine:
             if isinstance(out, Hold):
                 self.out.hold(kind, inv.id, inv.label, out.cause, out.reason, out.fix)
             else:
-                docs.append(_Doc(inv, tuple(rows), out))
+                docs.append(_Doc(inv, out))
         return docs
 
     # --- contacts -------------------------------------------------------------------------------------------
@@ -417,8 +416,9 @@ class SyncEngine:
             return
         note_links = self.state.links("credit_note", pending)
         originals = self.state.links("invoice", {info["original"] for info in pending.values()})
+        refused = self._refused_until_retry("allocation_refused")
         todo = [(cn, info) for cn, info in sorted(pending.items())
-                if cn in note_links and str(info["original"]) in originals]  # fmt: skip
+                if cn in note_links and str(info["original"]) in originals and cn not in refused]  # fmt: skip
         if not todo:
             return
         ids = [originals[str(info["original"])].xero_id for _cn, info in todo]
@@ -451,6 +451,7 @@ class SyncEngine:
                 [{"kind": "allocation", "provet_id": cn, "label": f"Allocation of {label}"}],
             )
             if self.state.link("allocation", cn) is not None:
+                self.state.resolve("credit_note", cn)
                 states[invoice_xid] = replace(original, amount_due=original.amount_due - amount)
                 self.writer.answered[invoice_xid] = states[invoice_xid]
 
@@ -472,22 +473,22 @@ class SyncEngine:
     # --- voids --------------------------------------------------------------------------------------------------
     def _void(self, invoices: list[Invoice]) -> None:
         done = self.state.links("void", [i.id for i in invoices])
+        refused = self._refused_until_retry("void_refused")
         for inv in invoices:
-            if str(inv.id) in done or inv.credit_note:
+            if str(inv.id) in done or str(inv.id) in refused or inv.credit_note:
                 continue
             self._check_stop()
             link = self.state.link("invoice", inv.id)
             if link is None:
                 continue
-            entry = self.state.begin("POST Void", {"InvoiceID": link.xero_id},
-                                     [{"kind": "void", "provet_id": str(inv.id), "label": inv.label}])
-            try:
-                self.writer.execute(entry)
-            except XeroValidationError as exc:
-                self.state.finish(entry, [], {"error": exc.messages}, failed=True)
-                self.out.hold("invoice", inv.id, inv.label, "void_refused",
-                           "it was voided in Provet, but Xero refused to void it: " + "; ".join(exc.messages),
-                           "Remove the payments in Xero (or decide with the accountant), then Retry.")
+            self.writer.write("POST Void", {"InvoiceID": link.xero_id},
+                              [{"kind": "void", "provet_id": str(inv.id), "label": inv.label}])
+            if self.state.link("void", inv.id) is not None:
+                self.state.resolve("invoice", inv.id)  # a refusal waiting from an earlier pass is settled
+
+    def _refused_until_retry(self, cause: str) -> set[str]:
+        """Provet ids Xero refused for this cause: asked again only when Retry names them."""
+        return {i.provet_id for i in self.state.attention() if i.cause == cause and i.key not in self._retry}
 
     # --- reference data -----------------------------------------------------------------------------------------------
     def _reference(self) -> XeroReference:

@@ -47,8 +47,12 @@ class JournalWriter:
                 doc = entry.documents[0]
                 self.state.finish(entry, [], {"error": messages}, failed=True)
                 who = "Provet" if entry.endpoint.startswith("PROVET") else "Xero"
-                self.out.hold(doc["kind"], doc["provet_id"], doc["label"], _refused_cause(doc["kind"]),
-                              f"{who} refused it: " + "; ".join(messages), "Correct it in Provet or Xero, then Retry.")
+                kind, cause, what, fix = _REFUSALS.get(
+                    entry.endpoint,
+                    (doc["kind"], _refused_cause(doc["kind"]), f"{who} refused it",
+                     "Correct it in Provet or Xero, then Retry."),
+                )
+                self.out.hold(kind, doc["provet_id"], doc["label"], cause, f"{what}: " + "; ".join(messages), fix)
                 return []
             # The whole batch was refused: send the documents one by one so one bad one stops no others.
             self.state.finish(entry, [], {"error": messages, "split": True}, failed=True)
@@ -164,6 +168,16 @@ def _allocation_due(doc: dict[str, Any]) -> list[NewLink]:
         return []
     due = {"original": doc["original"], "total": doc["total"], "date": doc["date"], "label": doc["label"]}
     return [NewLink("allocation_due", doc["provet_id"], f"due:{doc['provet_id']}", fingerprint=json.dumps(due))]
+
+
+# A refused void or allocation waits on the document a person knows (the invoice, the credit note), under a
+# cause that says what was refused, so Retry finds it again.
+_REFUSALS: dict[str, tuple[str, str, str, str]] = {
+    "POST Void": ("invoice", "void_refused", "it was voided in Provet, but Xero refused to void it",
+                  "Remove the payments in Xero (or decide with the accountant), then Retry."),
+    "PUT Allocation": ("credit_note", "allocation_refused", "Xero refused to allocate it to its original invoice",
+                       "Allocate it by hand in Xero, or Retry once the invoice owes it again."),
+}
 
 
 def _refused_cause(kind: str) -> str:

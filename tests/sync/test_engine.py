@@ -242,3 +242,23 @@ def test_an_unexpected_error_ends_the_pass_cleanly_and_loses_nothing(world: Worl
     assert len(numbers) == len(set(numbers)) == len(_expected(world, credit=False))
     # The allocations the failed pass did not get to are made by the next one.
     assert len([a for a in world.sandbox.xero.allocations(CLINIC_TENANT_ID) if not a.is_deleted]) >= 2
+
+
+def test_a_void_xero_refuses_waits_on_the_invoice_and_goes_on_retry(world: World) -> None:
+    world.engine().run_pass()
+    target = next(d for d in world.xero_invoices() if d.amount_due > 1 and d.amount_credited == 0)
+    provet_id = int(world.state.by_xero_id("invoice", target.doc_id).provet_id)
+    paid = world.sandbox.xero.make_payment(CLINIC_TENANT_ID, target.doc_id, "1.00", "090")  # paid in Xero
+    world.sandbox.provet.void_invoice(provet_id)
+    result = world.engine().run_pass(poll_xero=False)
+    assert result.held == {"void_refused": 1}
+    item = next(a for a in world.state.attention() if a.cause == "void_refused")
+    assert item.kind == "invoice" and item.provet_id == str(provet_id)
+    assert "voided in Provet, but Xero refused" in item.reason and "Retry" in item.fix
+    # A plain pass does not ask Xero again; once the payment is removed, Retry voids it.
+    world.sandbox.xero.delete_payment(CLINIC_TENANT_ID, paid.payment_id)
+    assert world.engine().run_pass(poll_xero=False).xero_calls == 0
+    again = world.engine().run_pass(retry={item.key}, poll_xero=False)
+    assert again.sent == {"void": 1}
+    assert world.sandbox.xero.invoice(CLINIC_TENANT_ID, target.doc_id).status == "VOIDED"
+    assert not [a for a in world.state.attention() if a.cause == "void_refused"]
