@@ -110,7 +110,10 @@ class PaymentSync:
         delete."""
         ids = [str(i) for i in payments]
         from_xero = self.state.links("xero_payment", ids)
-        sent = self.state.links("payment", None)
+        # A payment spread over gathered invoices is linked once per part ("id@invoice"): index the parts.
+        parts_of: dict[str, list[Any]] = {}
+        for key, link in self.state.links("payment", None).items():
+            parts_of.setdefault(key.split("@")[0], []).append(link)
         deleted = self.state.links("payment_deleted", None)
         invoice_ids = {p.invoice_id for p in payments.values()}
         invoices = self.state.links("invoice", invoice_ids)
@@ -122,7 +125,7 @@ class PaymentSync:
         for p in sorted(payments.values(), key=lambda x: x.id):
             if str(p.id) in from_xero or p.info.startswith(FROM_XERO_PREFIX):
                 continue  # it came from Xero: never sent back
-            parts = [link for key, link in sent.items() if key == str(p.id) or key.startswith(f"{p.id}@")]
+            parts = parts_of.get(str(p.id), [])
             if p.status == PAYMENT_CANCELLED:
                 to_delete += [link for link in parts if link.provet_id not in deleted]
                 continue
