@@ -17,7 +17,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from provet_xero_gui import __version__
+from provet_xero_gui import __version__, setup
 from provet_xero_gui.credentials import CredentialsError
 from provet_xero_gui.demo import ProgressPrinter, run_headless_demo
 from provet_xero_gui.profile import Profile
@@ -170,23 +170,10 @@ def cmd_connect_provet(args: argparse.Namespace) -> int:
     profile = Profile.open()
     secret = _read_secret("Provet client secret: ")
     try:
-        client = ProvetClient(args.url, args.client_id, secret)
-        check = client.check()
-    except ProvetError as exc:
+        check = setup.connect_provet(profile, args.url, args.client_id, secret)
+        backend = profile.credentials().backend_name
+    except (ProvetError, CredentialsError) as exc:
         raise CliError(str(exc)) from None
-    creds = profile.credentials()
-    try:
-        creds.save_provet_secret(secret)
-        backend = creds.backend_name
-    except CredentialsError as exc:
-        raise CliError(str(exc)) from None
-    profile.settings_file.save(
-        replace(
-            profile.settings,
-            keyring_backend=backend,
-            provet=ProvetSettings(url=check.instance_url, client_id=args.client_id),
-        )
-    )
     print(f"Connected to Provet Cloud at {check.instance_url} ({check.vat_groups} VAT groups readable).")
     print(f"The client secret is kept in the keyring ({backend}).")
     return EXIT_OK

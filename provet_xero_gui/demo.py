@@ -15,16 +15,14 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 import requests
 
+from provet_xero_gui import setup
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.provet.client import ProvetClient
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
-from provet_xero_gui.settings import ProvetSettings
 from provet_xero_gui.sync.events import Event, PassFinished, Progress, SyncResult
 from provet_xero_gui.sync.history import describe
 from provet_xero_gui.sync.mapping import Mapping, MappingFile
@@ -64,16 +62,7 @@ def point_at(sandbox: Sandbox) -> None:
 
 def connect_provet(profile: Profile, sandbox: Sandbox) -> None:
     c = sandbox.credentials
-    check = ProvetClient(c.provet_url, c.provet_client_id, c.provet_client_secret).check()
-    creds = profile.credentials()
-    creds.save_provet_secret(c.provet_client_secret)
-    profile.settings_file.save(
-        replace(
-            profile.settings_file.load().settings,
-            keyring_backend=creds.backend_name,
-            provet=ProvetSettings(url=check.instance_url, client_id=c.provet_client_id),
-        )
-    )
+    setup.connect_provet(profile, c.provet_url, c.provet_client_id, c.provet_client_secret)
 
 
 def connect_xero(profile: Profile, sandbox: Sandbox) -> str:
