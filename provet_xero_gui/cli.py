@@ -179,11 +179,6 @@ def cmd_connect_provet(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _identity(profile: Profile) -> IdentityClient:
-    e = profile.endpoints
-    return IdentityClient(e.xero_identity_url, e.xero_api_url, e.xero_client_id)
-
-
 def _ask_tenant(tenants: tuple[Tenant, ...]) -> str | None:
     """At a terminal, let the person pick an organisation by number; elsewhere, None."""
     if not (sys.stdin and sys.stdin.isatty()):
@@ -210,7 +205,7 @@ def cmd_connect_xero(args: argparse.Namespace) -> int:
         print("Waiting for Xero (up to 5 minutes; Ctrl+C to cancel)...", file=sys.stderr, flush=True)
 
     try:
-        identity = _identity(profile)
+        identity = IdentityClient.for_endpoints(profile.endpoints)
         try:
             result = sign_in(
                 identity,
@@ -244,7 +239,7 @@ def cmd_disconnect(args: argparse.Namespace) -> int:
             tokens = creds.load_xero_tokens()
             if tokens is not None:
                 try:
-                    _identity(profile).revoke(tokens.refresh_token)
+                    IdentityClient.for_endpoints(profile.endpoints).revoke(tokens.refresh_token)
                 except XeroAuthError as exc:
                     warning = f"{exc} The sign-in was removed from this computer anyway."
             creds.delete_xero_tokens()

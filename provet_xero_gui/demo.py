@@ -77,7 +77,7 @@ def connect_xero(profile: Profile, sandbox: Sandbox) -> str:
         threading.Thread(target=browser, name="demo-browser", daemon=True).start()
 
     result = sign_in(
-        IdentityClient(e.xero_identity_url, e.xero_api_url, e.xero_client_id),
+        IdentityClient.for_endpoints(e),
         e.xero_login_url,
         profile.credentials(),
         profile.settings_file,

@@ -156,8 +156,7 @@ def connect_provet(
 
 
 def identity_for(profile: Profile) -> IdentityClient:
-    e = profile.endpoints
-    return IdentityClient(e.xero_identity_url, e.xero_api_url, e.xero_client_id)
+    return IdentityClient.for_endpoints(profile.endpoints)
 
 
 @dataclass(frozen=True)

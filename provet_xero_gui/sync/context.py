@@ -58,9 +58,7 @@ def open_xero(
     if not s.xero.tenant_id:
         raise NotConnected("Xero is not connected. Run `provet-xero connect xero` first.")
     try:
-        identity = IdentityClient(
-            profile.endpoints.xero_identity_url, profile.endpoints.xero_api_url, profile.endpoints.xero_client_id
-        )
+        identity = IdentityClient.for_endpoints(profile.endpoints)
     except XeroAuthError as exc:
         raise NotConnected(str(exc)) from None
     tokens = TokenManager(credentials, identity, on_refreshed=record_refresh(profile.settings_file))

@@ -15,6 +15,7 @@ from typing import Any
 import requests
 
 from provet_xero_gui.credentials import XeroTokenSet
+from provet_xero_gui.settings import Endpoints
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,11 @@ class IdentityClient:
         self.client_id = client_id
         self._session = session or requests.Session()
         self._clock = clock
+
+    @classmethod
+    def for_endpoints(cls, endpoints: Endpoints) -> IdentityClient:
+        """The identity client of the configured Xero (or the sandbox's, when overridden)."""
+        return cls(endpoints.xero_identity_url, endpoints.xero_api_url, endpoints.xero_client_id)
 
     def exchange_code(self, code: str, redirect_uri: str, verifier: str) -> XeroTokenSet:
         return self._token_request(

@@ -34,7 +34,7 @@ def _profile() -> tuple[SettingsFile, Credentials]:
 
 def _identity() -> IdentityClient:
     e = Endpoints.from_env()
-    return IdentityClient(e.xero_identity_url, e.xero_api_url, e.xero_client_id)
+    return IdentityClient.for_endpoints(e)
 
 
 def _sign_in_in_thread(**kwargs) -> tuple[threading.Thread, dict]:

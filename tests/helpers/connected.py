@@ -58,7 +58,7 @@ def connect_xero(tenant: str = CLINIC, *, timeout: float = 30) -> SignInResult:
     """The PKCE sign-in in a thread, with `helpers.browser.consent` playing the person at the browser."""
     profile = Profile.open()
     e = Endpoints.from_env()
-    identity = IdentityClient(e.xero_identity_url, e.xero_api_url, e.xero_client_id)
+    identity = IdentityClient.for_endpoints(e)
     got_url = threading.Event()
     out: dict[str, object] = {}
 
