@@ -44,7 +44,7 @@ from provet_xero_gui.sync.mapping import (
     suggest_mapping,
 )
 from provet_xero_gui.sync.runner import CannotSync, run_sync
-from provet_xero_gui.sync.state import AttentionItem, SyncState
+from provet_xero_gui.sync.state import AttentionItem, SyncState, cause_title
 from provet_xero_gui.xero.client import XeroApiError, XeroClient
 from provet_xero_gui.xero.identity import IdentityClient, Tenant, XeroAuthError
 from provet_xero_gui.xero.limits import DayLimitLow
@@ -411,24 +411,6 @@ def cmd_mapping_suggest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_CAUSE_TITLES = {
-    "anonymous": "Held by rule: anonymous sales (no client)",
-    "vat_group_unmapped": "VAT group not mapped",
-    "vat_group_unknown": "VAT group cannot be told from the row",
-    "tax_rate_unusable": "Tax rate cannot be used in Xero",
-    "sales_account_unmapped": "Sales account not mapped",
-    "rounding_account_missing": "No rounding account",
-    "lock_date": "Dated on or before Xero's lock date",
-    "number_taken": "Number already used in Xero",
-    "xero_rejected": "Refused by Xero",
-    "contact_rejected": "Client refused by Xero",
-    "client_refused": "Client change refused by Provet",
-    "unreadable": "Could not be read from Provet",
-    "void_refused": "Voided in Provet, cannot be voided in Xero",
-    "allocation_refused": "Credit note not allocated",
-    "currency": "Other currency",
-    "amounts_differ": "Amounts do not add up",
-}
 
 
 def _plural(n: int, word: str) -> str:
@@ -439,10 +421,10 @@ def _print_result(result: SyncResult) -> None:
     sent = ", ".join(_plural(n, k.replace("_", " ")) for k, n in sorted(result.sent.items())) or "nothing new"
     lines = ["Sync stopped early." if result.stopped else "Sync finished.", f"  Sent to Xero:    {sent}"]
     if result.held_by_rule:
-        held = ", ".join(f"{n} {_CAUSE_TITLES.get(c, c).split(': ')[-1]}" for c, n in result.held_by_rule.items())
+        held = ", ".join(f"{n} {cause_title(c).split(': ')[-1]}" for c, n in result.held_by_rule.items())
         lines.append(f"  Held by rule:    {held}")
     if result.held:
-        held = ", ".join(f"{n} {_CAUSE_TITLES.get(c, c)}" for c, n in sorted(result.held.items()))
+        held = ", ".join(f"{n} {cause_title(c)}" for c, n in sorted(result.held.items()))
         lines.append(f"  Held this pass:  {held}")
     for reason, n in sorted(result.skipped.items()):
         lines.append(f"  Skipped:         {n} {reason}")
@@ -501,7 +483,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
     for item in sorted(items, key=lambda i: (i.by_rule, i.cause, i.id)):
         groups.setdefault(item.cause, []).append(item)
     for cause, group in groups.items():
-        print(f"{_CAUSE_TITLES.get(cause, cause)} ({len(group)})")
+        print(f"{cause_title(cause)} ({len(group)})")
         for item in group:
             print(f"  [{item.id}] {item.document}: {item.reason}")
             print(f"       Fix: {item.fix}")

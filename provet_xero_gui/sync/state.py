@@ -19,6 +19,36 @@ from provet_xero_gui.store import Store, utcnow
 # Attention causes that are held on purpose by the rules of DESIGN.md, not problems.
 RULE_CAUSES = frozenset({"anonymous", "prepayment_unused"})
 
+# What a person reads as the heading of each cause's group, in the command line and the window.
+CAUSE_TITLES = {
+    "anonymous": "Held by rule: anonymous sales (no client)",
+    "vat_group_unmapped": "VAT group not mapped",
+    "vat_group_unknown": "VAT group cannot be told from the row",
+    "tax_rate_unusable": "Tax rate cannot be used in Xero",
+    "sales_account_unmapped": "Sales account not mapped",
+    "rounding_account_missing": "No rounding account",
+    "lock_date": "Dated on or before Xero's lock date",
+    "number_taken": "Number already used in Xero",
+    "xero_rejected": "Refused by Xero",
+    "contact_rejected": "Client refused by Xero",
+    "client_refused": "Client change refused by Provet",
+    "unreadable": "Could not be read from Provet",
+    "void_refused": "Voided in Provet, cannot be voided in Xero",
+    "allocation_refused": "Credit note not allocated",
+    "currency": "Other currency",
+    "amounts_differ": "Amounts do not add up",
+    "prepayment_unused": "Held by rule: prepayments not used on an invoice yet",
+    "payment_method_unmapped": "Payment method not mapped",
+    "xero_payments_method_missing": "No \"Xero payments\" method chosen",
+    "payment_rejected": "Payment refused by Xero",
+    "provet_refused": "Refused by Provet",
+    "payment_unplaced": "Payment larger than what its invoices owe",
+}
+
+
+def cause_title(cause: str) -> str:
+    return CAUSE_TITLES.get(cause, cause.replace("_", " ").capitalize())
+
 
 @dataclass(frozen=True)
 class Link:

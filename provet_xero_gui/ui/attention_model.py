@@ -14,18 +14,9 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from provet_xero_gui.cli import _CAUSE_TITLES
 from provet_xero_gui.provet.records import PAYMENT_TYPE_NAMES
-from provet_xero_gui.sync.state import AttentionItem
+from provet_xero_gui.sync.state import AttentionItem, cause_title
 from provet_xero_gui.ui.group_model import GroupModel
-
-# Titles the command line does not have (yet); the command line's win where both have one.
-_MORE_TITLES = {
-    "prepayment_unused": "Held by rule: prepayments not used on an invoice yet",
-    "payment_method_unmapped": "Payment method not mapped",
-    "xero_payments_method_missing": "No \"Xero payments\" method chosen",
-}
-CAUSE_TITLES: dict[str, str] = {**_MORE_TITLES, **_CAUSE_TITLES}
 
 # Causes a change to the mapping fixes, and the part of the mapping each one is fixed in.
 MAPPING_CAUSES: dict[str, str] = {
@@ -45,9 +36,6 @@ _METHOD_RE = re.compile(r"payment method \('(.+?)'")
 _ACCOUNT_RE = re.compile(r"has sales account (\S+?),")
 _TYPE_BY_NAME = {name.casefold(): number for number, name in PAYMENT_TYPE_NAMES.items()}
 
-
-def cause_title(cause: str) -> str:
-    return CAUSE_TITLES.get(cause, cause.replace("_", " ").capitalize())
 
 
 def where_for(item: AttentionItem, vat_group_ids: Mapping[str, int] | None = None) -> str | None:
