@@ -118,10 +118,11 @@ class KeepingSource(ProvetSource):
         self.kept_rows: dict[int, list[Any]] = {}
         self.kept_vat_groups: list[Any] = []
 
-    def changed_invoices(self, since: Any, statuses: Any = ()) -> Any:
-        out = super().changed_invoices(since, statuses) if statuses else super().changed_invoices(since)
-        self.kept_invoices.update({i.id: i for i in out.records})
-        return out
+    def changed_invoice_pages(self, since: Any, statuses: Any = ()) -> Any:
+        pages = super().changed_invoice_pages(since, statuses) if statuses else super().changed_invoice_pages(since)
+        for page in pages:
+            self.kept_invoices.update({i.id: i for i in page.records})
+            yield page
 
     def rows_for(self, invoice_ids: Any) -> Any:
         ids = list(invoice_ids)

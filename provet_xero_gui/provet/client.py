@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -149,6 +150,7 @@ class ProvetClient:
         self._token: str | None = None
         self._token_expires = 0.0
         self.limiter = limiter or ProvetLimiter(clock=monotonic, sleep=sleep)
+        self._lock = threading.Lock()  # the pass reads from more than one thread (sync/prefetch.py)
         self.calls: dict[str, int] = {}  # "GET /invoice/" -> requests that reached Provet (429s included)
         self.cost: dict[str, int] = {}  # "GET /invoice/" -> budget Provet charged (429s are free)
         self.rate_limited: dict[str, int] = {}  # "GET /invoice/" -> 429 answers
@@ -202,10 +204,11 @@ class ProvetClient:
         self._token_expires = self._monotonic() + (float(expires_in) if isinstance(expires_in, int | float) else 3600)
 
     def _bearer(self) -> str:
-        if self._token is None or self._monotonic() > self._token_expires - TOKEN_MARGIN_SECONDS:
-            self._fetch_token()
-        assert self._token is not None
-        return self._token
+        with self._lock:  # one sign-in for all threads
+            if self._token is None or self._monotonic() > self._token_expires - TOKEN_MARGIN_SECONDS:
+                self._fetch_token()
+            assert self._token is not None
+            return self._token
 
     # --- requests -------------------------------------------------------------------------------------
     def request(
@@ -348,11 +351,12 @@ class ProvetClient:
 
     def _count(self, method: str, url: str, status: int = 200, cost: int = 1) -> None:
         key = f"{method} {_endpoint(url, self.api_url)}"
-        self.calls[key] = self.calls.get(key, 0) + 1
-        if status == 429:
-            self.rate_limited[key] = self.rate_limited.get(key, 0) + 1
-        elif status != 401:
-            self.cost[key] = self.cost.get(key, 0) + cost
+        with self._lock:
+            self.calls[key] = self.calls.get(key, 0) + 1
+            if status == 429:
+                self.rate_limited[key] = self.rate_limited.get(key, 0) + 1
+            elif status != 401:
+                self.cost[key] = self.cost.get(key, 0) + cost
 
 
 def _encode_params(params: dict[str, Any] | None) -> str | None:

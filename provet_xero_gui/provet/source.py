@@ -103,6 +103,7 @@ class ReadBatch(Generic[T]):
     records: tuple[T, ...] = ()
     bad: tuple[BadRecord, ...] = ()
     cursor: datetime | None = None  # largest `modified` among everything read (bad records too); None if none
+    total: int | None = None  # a page of a longer list: how many the whole list has (Provet's `count`)
 
     @property
     def ids(self) -> frozenset[int]:
@@ -197,6 +198,15 @@ class ProvetSource:
             filters["modified__gte"] = format_datetime(since)
         return self._read("invoice", Invoice.parse, filters)
 
+    def changed_invoice_pages(
+        self, since: datetime | None, statuses: Sequence[int] = (INVOICE_FINALISED, INVOICE_VOIDED)
+    ) -> Iterator[ReadBatch[Invoice]]:
+        """`changed_invoices` a page at a time, so the first page can be worked on while the next is read."""
+        filters: dict[str, Any] = {"status__in": format_id_list(tuple(statuses))}
+        if since is not None:
+            filters["modified__gte"] = format_datetime(since)
+        return self._pages("invoice", Invoice.parse, filters)
+
     def invoices(self, ids: Iterable[int]) -> ReadBatch[Invoice]:
         """These invoices (any status); ids Provet does not have are simply absent."""
         return self._read_ids("invoice", Invoice.parse, "id__in", ids)
@@ -212,6 +222,10 @@ class ProvetSource:
         ids = _ids(invoice_ids)
         batch = self._read_ids("invoicepayment", Payment.parse, "invoice__in", ids)
         return _group(ids, batch, lambda p: p.invoice_id)
+
+    def payments(self, ids: Iterable[int]) -> ReadBatch[Payment]:
+        """These payments; one that cannot be read is a BadRecord, one Provet no longer has is absent."""
+        return self._read_ids("invoicepayment", Payment.parse, "id__in", ids)
 
     def changed_payments(self, since: datetime | None) -> ReadBatch[Payment]:
         """Payments created, or cancelled, at or after `since` (cancelled ones have status 99)."""
@@ -374,7 +388,21 @@ class ProvetSource:
         records: list[T] = []
         bad: list[BadRecord] = []
         cursor: datetime | None = None
+        for page in self._pages(resource, parse, filters):
+            records.extend(page.records)
+            bad.extend(page.bad)
+            cursor = _later(cursor, page.cursor)
+        if bad:
+            log.warning("%d %s record(s) could not be read", len(bad), RESOURCE_WORDS.get(resource, resource))
+        return ReadBatch(tuple(records), tuple(bad), cursor)
+
+    def _pages(
+        self, resource: str, parse: Callable[[Any], T], filters: Mapping[str, Any] | None = None
+    ) -> Iterator[ReadBatch[T]]:
+        """A filtered list a page at a time (see `_read`); each page's `total` is the whole list's count."""
+        total: int | None = None
         last_id: int | None = None
+        seen: set[int] = set()  # a record Provet lists twice is one record: read once, never sent twice
         size = self.page_size
         while True:
             params: dict[str, Any] = {**(filters or {}), "page_size": size}
@@ -383,20 +411,31 @@ class ProvetSource:
             data = self.client.get(f"{resource}/", params)
             self.pages_read += 1
             results = _results(data, resource)
+            count = data.get("count")
+            if total is None and isinstance(count, int) and not isinstance(count, bool):
+                total = count  # later pages count only what is left after `id__gt`
+            records: list[T] = []
+            bad: list[BadRecord] = []
+            cursor: datetime | None = None
             page_max: int | None = None
             for raw in results:
                 rid = _raw_id(raw)
                 if rid is not None and (page_max is None or rid > page_max):
                     page_max = rid
                 cursor = _later(cursor, _raw_modified(raw))
+                if rid is not None:
+                    if rid in seen:
+                        continue
+                    seen.add(rid)
                 try:
                     records.append(parse(raw))
                 except RecordError as exc:
                     bad.append(_bad(resource, raw, str(exc)))
                 except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
                     bad.append(_bad(resource, raw, f"could not be read ({type(exc).__name__})"))
+            yield ReadBatch(tuple(records), tuple(bad), cursor, total)
             if not results or not data.get("next") or len(results) < size:
-                break
+                return
             if page_max is None or (last_id is not None and page_max <= last_id):
                 raise ProvetError(
                     f"Provet's list of {RESOURCE_WORDS.get(resource, resource)}s could not be paged: its records "
@@ -404,9 +443,6 @@ class ProvetSource:
                 )
             last_id = page_max
             size = self._next_size(data.get("count"), len(results))
-        if bad:
-            log.warning("%d %s record(s) could not be read", len(bad), RESOURCE_WORDS.get(resource, resource))
-        return ReadBatch(tuple(records), tuple(bad), cursor)
 
     def _next_size(self, count: Any, got: int) -> int:
         """Just enough for what is left (in steps of 50, which each cost one call), capped."""

@@ -14,8 +14,10 @@ list with the reason and the fix. No Qt here; collaborators are passed in.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -28,8 +30,11 @@ from provet_xero_gui.provet.records import (
     PT_CREDIT_INVOICE,
     Client,
     Invoice,
+    InvoiceRow,
+    PhoneNumber,
     VatGroup,
 )
+from provet_xero_gui.provet.source import GroupedBatch, ReadBatch
 from provet_xero_gui.sync.clients import ClientSync
 from provet_xero_gui.sync.contacts import (
     client_name,
@@ -48,6 +53,7 @@ from provet_xero_gui.sync.events import (
 from provet_xero_gui.sync.mapping import Mapping
 from provet_xero_gui.sync.outcomes import Outcomes
 from provet_xero_gui.sync.payments import PaymentSync
+from provet_xero_gui.sync.prefetch import Lane
 from provet_xero_gui.sync.state import NewLink, SyncState
 from provet_xero_gui.sync.translate import Hold, XeroDocument, translate
 from provet_xero_gui.sync.writer import JournalWriter
@@ -63,6 +69,7 @@ from provet_xero_gui.xero.reference import Account, Organisation, TaxRate, XeroR
 log = logging.getLogger(__name__)
 
 BATCH = 50
+READ_AHEAD = 2  # chunks (pages of invoices) whose rows and clients are read while the current one is sent
 REFERENCE_TTL = timedelta(hours=6)
 CURSOR_INVOICES = "provet:invoices"
 CURSOR_OVERLAP = timedelta(minutes=5)
@@ -78,10 +85,12 @@ class ProvetReader(Protocol):
     """What the engine reads from Provet (provet.source.ProvetSource)."""
 
     def vat_groups(self) -> Any: ...
-    def changed_invoices(self, since: datetime | None, statuses: Sequence[int] = ...) -> Any: ...
+    def changed_invoice_pages(self, since: datetime | None, statuses: Sequence[int] = ...) -> Iterator[Any]: ...
     def invoices(self, ids: Sequence[int]) -> Any: ...
     def rows_for(self, invoice_ids: Sequence[int]) -> Any: ...
     def clients(self, ids: Sequence[int]) -> Any: ...
+    def phone_numbers(self, ids: Sequence[int]) -> Any: ...
+    def changed_payments(self, since: datetime | None) -> Any: ...
 
 
 class PassStopped(Exception):
@@ -106,6 +115,51 @@ class _Doc:
 
 def _kind(invoice: Invoice) -> str:
     return "credit_note" if invoice.credit_note else "invoice"
+
+
+@dataclass(frozen=True)
+class _Details:
+    """What a chunk of documents needs from Provet besides the invoices: read ahead, off the pass's thread."""
+
+    rows: GroupedBatch[InvoiceRow]
+    clients: ReadBatch[Client]  # the clients not linked to a contact when the chunk was read
+    phones: ReadBatch[PhoneNumber]
+    first_phones: dict[int, str]  # client id → first phone number, so a new contact is made complete
+
+
+@dataclass
+class _DocumentRun:
+    """The document part of one pass: what was seen, what is read ahead, queued, sent."""
+
+    seen: set[int] = field(default_factory=set)
+    to_void: list[Invoice] = field(default_factory=list)
+    newest: datetime | None = None  # the largest `modified` read: the next cursor
+    expected: int = 0  # documents Provet listed (for progress)
+    ahead: deque[tuple[list[Invoice], Future[_Details]]] = field(default_factory=deque)
+    queued: dict[str, list[_Doc]] = field(default_factory=lambda: {"invoice": [], "credit_note": []})
+    sent: list[_Doc] = field(default_factory=list)
+    sent_by_kind: Counter[str] = field(default_factory=Counter)
+    reference: XeroReference | None = None
+    vat_groups: list[VatGroup] = field(default_factory=list)
+    contacts: list[XeroContactState] | None = None  # all of Xero's contacts, once read in this pass
+
+
+class _Lanes:
+    """The pass's read-ahead threads: the invoice list, each chunk's details, and the payments."""
+
+    def __init__(self) -> None:
+        self.invoices = Lane("invoice list")
+        self.details = Lane("invoice details")
+        self.payments = Lane("payments")
+
+    def close(self) -> None:
+        for lane in (self.invoices, self.details, self.payments):
+            lane.close()
+
+
+def _made_contact(xero_id: str, name: str, payload: dict[str, Any]) -> XeroContactState:
+    return XeroContactState(xero_id, name, str(payload.get("ContactNumber", "")), str(payload.get("EmailAddress", "")),
+                            "ACTIVE", False, (), None)
 
 
 class SyncEngine:
@@ -147,13 +201,15 @@ class SyncEngine:
         provet_before = self._provet_calls()
         self._emit(PassStarted(self._now().isoformat(timespec="seconds")))
         stopped: PassStopped | None = None
+        self._lanes = _Lanes()
         try:
             self._recover()
             self._retry = retry = set(retry)
-            self._sync_documents(retry)
             payments = PaymentSync(self.provet, self.xero, self.state, self.mapping, self.writer, self.out,
                                    self._reference, self._check_stop)
-            payments.push(self._newly_linked, retry)
+            changed_payments = self._lanes.payments.submit(self.provet.changed_payments, payments.read_from())
+            self._sync_documents(retry)
+            payments.push(self._newly_linked, retry, changed=changed_payments.result())
             if poll_xero:
                 payments.pull()
             ClientSync(self.provet, self.xero, self.state, self.out, conflict_rule=self._conflict_rule,
@@ -173,6 +229,8 @@ class SyncEngine:
             stopped = PassStopped(
                 f"An unexpected error stopped the sync ({type(exc).__name__}); nothing is lost, unfinished "
                 "writes are finished on the next pass. Details are in the log.", "error")
+        finally:
+            self._lanes.close()
         if stopped:
             self.out.notice("error" if stopped.kind not in ("day_limit", "paused") else "warning", str(stopped))
         result = SyncResult(
@@ -205,46 +263,44 @@ class SyncEngine:
 
     # --- reading and deciding -------------------------------------------------------------------------------
     def _sync_documents(self, retry: set[str]) -> None:
+        """Read the changed documents a page at a time and send each page while the next ones are read.
+
+        Provet's rows and clients for the next chunks are read on a background lane (sync/prefetch.py) while
+        this thread makes the current chunk's contacts and sends its documents: Provet's limits and Xero's
+        are separate budgets, so reading and writing overlap instead of adding up."""
         since_text = self.state.cursor(CURSOR_INVOICES)
         since = datetime.fromisoformat(since_text) if since_text else None
         self.out.progress("reading Provet", 0, 0)
         # Read a little before the cursor: a record changed on an early page while later pages were read
         # has an older stamp than the newest seen. Reading it twice is harmless (linked ones are skipped).
         read_from = since - CURSOR_OVERLAP if since else None
-        changed = self.provet.changed_invoices(read_from, statuses=(INVOICE_FINALISED, INVOICE_VOIDED))
-        self.out.unreadable(changed.bad)
-        invoices: dict[int, Invoice] = {inv.id: inv for inv in changed.records}
-        waiting = self._waiting_ids(retry) - set(invoices)
+        run = _DocumentRun()
+        pages = self._lanes.invoices.stream(
+            lambda: self.provet.changed_invoice_pages(read_from, statuses=(INVOICE_FINALISED, INVOICE_VOIDED))
+        )
+        waiting = sorted(self._waiting_ids(retry))
         if waiting:
-            again = self.provet.invoices(sorted(waiting))
-            self.out.unreadable(again.bad)
-            invoices.update({inv.id: inv for inv in again.records})
-
-        to_send: list[Invoice] = []
-        to_void: list[Invoice] = []
-        linked = set(self.state.links("invoice", invoices)) | set(self.state.links("credit_note", invoices))
-        for inv in sorted(invoices.values(), key=lambda i: i.id):
-            decision = self._decide(inv, str(inv.id) in linked)
-            if decision == "send":
-                to_send.append(inv)
-            elif decision == "void":
-                to_void.append(inv)
-
-        if to_send:
-            reference = self._reference()
-            vat_groups = list(self.provet.vat_groups().records)
-            docs = self._translate_all(to_send, reference, vat_groups)
-            self._send_documents(docs)
-            linked = {k.provet_id for k in self.writer.linked if k.kind in ("invoice", "credit_note")}
-            # Their payments go now; a gathered invoice also brings the payments made on its consolidated one.
-            self._newly_linked = {d.invoice.id for d in docs if str(d.invoice.id) in linked} | {
-                d.invoice.related_consolidated_invoice_id for d in docs
-                if str(d.invoice.id) in linked and d.invoice.related_consolidated_invoice_id
-            }
+            again = self.provet.invoices(waiting)
+            self._take_page(run, again)
+        for page in pages:
+            run.newest = max(filter(None, (run.newest, page.cursor)), default=None)
+            run.expected = max(run.expected, (page.total or 0) + len(waiting))
+            self._take_page(run, page)
+            while run.ahead and (len(run.ahead) > READ_AHEAD or run.ahead[0][1].done()):
+                self._send_chunk(run, *run.ahead.popleft())
+        while run.ahead:
+            self._send_chunk(run, *run.ahead.popleft())
+        self._send_queued(run, final=True)
+        linked = {k.provet_id for k in self.writer.linked if k.kind in ("invoice", "credit_note")}
+        # Their payments go now; a gathered invoice also brings the payments made on its consolidated one.
+        self._newly_linked = {d.invoice.id for d in run.sent if str(d.invoice.id) in linked} | {
+            d.invoice.related_consolidated_invoice_id for d in run.sent
+            if str(d.invoice.id) in linked and d.invoice.related_consolidated_invoice_id
+        }
         self._allocate()
-        if to_void:
-            self._void(to_void)
-        self._advance_cursor(changed.cursor, since)
+        if run.to_void:
+            self._void(run.to_void)
+        self._advance_cursor(run.newest, since)
 
     def _waiting_ids(self, retry: set[str]) -> set[int]:
         """Documents in the attention list that a pass should look at again."""
@@ -282,53 +338,81 @@ class SyncEngine:
             return "ignore"
         return "send"
 
-    def _translate_all(
-        self, invoices: list[Invoice], reference: XeroReference, vat_groups: list[VatGroup]
-    ) -> list[_Doc]:
+    def _take_page(self, run: _DocumentRun, page: ReadBatch[Invoice]) -> None:
+        """Decide a page's documents; what is to be sent has its rows and clients read ahead."""
+        self._check_stop()
+        self.out.unreadable(page.bad)
+        invoices = [inv for inv in sorted(page.records, key=lambda i: i.id) if inv.id not in run.seen]
+        run.seen.update(inv.id for inv in invoices)
         ids = [inv.id for inv in invoices]
-        self.out.progress("reading invoice rows", 0, len(ids))
-        rows_by_invoice = self.provet.rows_for(ids)
-        self.out.unreadable(rows_by_invoice.unplaced)
-        in_doubt = bool(rows_by_invoice.unplaced)
-        contacts = self._ensure_contacts(invoices)
-        docs: list[_Doc] = []
+        linked = set(self.state.links("invoice", ids)) | set(self.state.links("credit_note", ids))
+        to_send: list[Invoice] = []
+        for inv in invoices:
+            decision = self._decide(inv, str(inv.id) in linked)
+            if decision == "send":
+                to_send.append(inv)
+            elif decision == "void":
+                run.to_void.append(inv)
+        if to_send:
+            client_ids = sorted({inv.client_id for inv in to_send if inv.client_id is not None})
+            known = self.state.links("contact", client_ids)
+            missing = [c for c in client_ids if str(c) not in known]
+            run.ahead.append((to_send, self._lanes.details.submit(self._read_details, to_send, missing)))
+
+    def _read_details(self, invoices: list[Invoice], client_ids: list[int]) -> _Details:
+        """On the read-ahead lane: only Provet reads here (no store, no events)."""
+        rows = self.provet.rows_for([inv.id for inv in invoices])
+        clients = self.provet.clients(client_ids) if client_ids else ReadBatch()
+        first = {c.phone_ids[0]: c.id for c in clients.records if c.phone_ids}
+        phones = self.provet.phone_numbers(sorted(first)) if first else ReadBatch()
+        return _Details(rows, clients, phones, {first[p.id]: p.phone_number for p in phones.records if p.id in first})
+
+    def _send_chunk(self, run: _DocumentRun, invoices: list[Invoice], details: Future[_Details]) -> None:
+        self._check_stop()
+        if run.reference is None:
+            run.reference = self._reference()
+            run.vat_groups = list(self.provet.vat_groups().records)
+        read = details.result()
+        self.out.unreadable(read.rows.unplaced)
+        in_doubt = bool(read.rows.unplaced)
+        contacts = self._ensure_contacts(invoices, read, run)
         for inv in invoices:
             kind = _kind(inv)
-            bad = rows_by_invoice.bad_for(inv.id)
+            bad = read.rows.bad_for(inv.id)
             if bad or in_doubt:
                 why = bad[0].message if bad else "some invoice rows could not be read from Provet"
                 self.out.hold(kind, inv.id, inv.label, "unreadable", f"a row could not be read: {why}",
-                           "Check the invoice's rows in Provet, then Retry.")
+                              "Check the invoice's rows in Provet, then Retry.")
                 continue
             contact = contacts.get(inv.client_id or -1)
             if contact is None:
                 continue  # held while making the contact
-            rows = sorted(rows_by_invoice.get(inv.id, ()), key=lambda r: r.id)
-            out = translate(inv, rows, contact, self.mapping, vat_groups, reference, url=inv.url)
+            rows = sorted(read.rows.get(inv.id, ()), key=lambda r: r.id)
+            out = translate(inv, rows, contact, self.mapping, run.vat_groups, run.reference, url=inv.url)
             if isinstance(out, Hold):
                 self.out.hold(kind, inv.id, inv.label, out.cause, out.reason, out.fix)
             else:
-                docs.append(_Doc(inv, out))
-        return docs
+                run.queued[kind].append(_Doc(inv, out))
+        self._send_queued(run, final=False)
+        waiting = sum(len(chunk) for chunk, _details in run.ahead)
+        self.out.progress("sending invoices", len(run.seen) - waiting, max(run.expected, len(run.seen)))
 
     # --- contacts -------------------------------------------------------------------------------------------
-    def _ensure_contacts(self, invoices: list[Invoice]) -> dict[int, str]:
+    def _ensure_contacts(self, invoices: list[Invoice], read: _Details, run: _DocumentRun) -> dict[int, str]:
         """client id → ContactID for every client of these invoices; their invoices wait if one fails."""
         client_ids = sorted({inv.client_id for inv in invoices if inv.client_id is not None})
         known = {int(k): v.xero_id for k, v in self.state.links("contact", client_ids).items()}
         missing = [c for c in client_ids if c not in known]
         if not missing:
             return known
-        read = self.provet.clients(missing)
-        self.out.unreadable(read.bad)
-        clients = {c.id: c for c in read.records}
+        self.out.unreadable(read.clients.bad)
+        self.out.unreadable(read.phones.bad)
+        clients = {c.id: c for c in read.clients.records if c.id in missing}
         failed: dict[int, str] = {}
         for cid in missing:
             if cid not in clients:
                 failed[cid] = "its client could not be read from Provet"
-        phones = self._first_phones(list(clients.values()))
-        self.out.progress("making contacts", 0, len(clients))
-        existing = self._existing_contacts(list(clients.values()))
+        existing = self._existing_contacts(list(clients.values()), run)
         plan = plan_contacts(list(clients.values()), existing)
         if plan.reuse:
             self.state.add_links(NewLink("contact", str(cid), xid) for cid, xid in plan.reuse.items())
@@ -339,15 +423,18 @@ class SyncEngine:
             for start in range(0, len(to_create), BATCH):
                 self._check_stop()
                 chunk = to_create[start : start + BATCH]
+                payloads = [contact_payload(c, name, read.first_phones.get(c.id, "")) for c, name in chunk]
                 entry = self.state.begin(
                     "PUT Contacts",
-                    [contact_payload(c, name, phones.get(c.id, "")) for c, name in chunk],
+                    payloads,
                     [{"kind": "contact", "provet_id": str(c.id), "label": f"Client {name}"} for c, name in chunk],
                 )
                 results = self.writer.execute(entry)
-                for (client, _name), res in zip(chunk, results or [], strict=False):
+                for (client, name), payload, res in zip(chunk, payloads, results or [], strict=False):
                     if res.xero_id and not res.has_errors:
                         known[client.id] = res.xero_id
+                        if run.contacts is not None:  # what this pass made is in Xero's list from now on
+                            run.contacts.append(_made_contact(res.xero_id, name, payload))
                     elif attempt == 0 and any("already assigned" in m or "unique" in m for m in res.errors):
                         retry_with_other_name.append((client, distinguished_name(client)))
                     else:
@@ -358,37 +445,36 @@ class SyncEngine:
         for inv in invoices:
             if inv.client_id in failed:
                 self.out.hold(_kind(inv), inv.id, inv.label, "contact_rejected", failed[inv.client_id],
-                           "Correct the client's details in Provet, then Retry.")
+                              "Correct the client's details in Provet, then Retry.")
         return known
 
-    def _first_phones(self, clients: list[Client]) -> dict[int, str]:
-        """Client id → its first phone number, so a new contact is made complete (no update right after)."""
-        first = {c.phone_ids[0]: c.id for c in clients if c.phone_ids}
-        if not first:
-            return {}
-        read = self.provet.phone_numbers(sorted(first))
-        self.out.unreadable(read.bad)
-        return {first[p.id]: p.phone_number for p in read.records if p.id in first}
-
-    def _existing_contacts(self, clients: list[Client]) -> list[XeroContactState]:
-        """Xero's contacts that could be these clients: by ContactNumber and by name (or all, for many)."""
+    def _existing_contacts(self, clients: list[Client], run: _DocumentRun) -> list[XeroContactState]:
+        """Xero's contacts that could be these clients: by ContactNumber and by name — or all of them, read
+        once a pass, when there are many."""
         if not clients:
             return []
-        if len(clients) > BATCH:
-            return self.xero.all_contacts()
+        if run.contacts is None and len(clients) > BATCH:
+            run.contacts = self.xero.all_contacts()
+        if run.contacts is not None:
+            return run.contacts
         return self.xero.contacts_matching(
             numbers=[contact_number(c.id) for c in clients], names=sorted({client_name(c) for c in clients})
         )
 
     # --- sending --------------------------------------------------------------------------------------------
-    def _send_documents(self, docs: list[_Doc]) -> None:
-        # Invoices first, so a credit note's original is in Xero before the credit note is allocated.
+    def _send_queued(self, run: _DocumentRun, *, final: bool) -> None:
+        """Send the queued documents in full batches of 50; at the end, the rest too. Invoices go before
+        credit notes, so a credit note's original is in Xero before the credit note is allocated."""
         for kind, endpoint in (("invoice", "PUT Invoices"), ("credit_note", "PUT CreditNotes")):
-            batch_docs = [d for d in docs if d.kind == kind]
-            for start in range(0, len(batch_docs), BATCH):
+            queued = run.queued[kind]
+            if not final and kind == "credit_note":
+                continue
+            while len(queued) >= BATCH or (final and queued):
                 self._check_stop()
-                chunk = batch_docs[start : start + BATCH]
-                self.out.progress(f"sending {kind.replace('_', ' ')}s", start, len(batch_docs))
+                chunk, queued[:] = queued[:BATCH], queued[BATCH:]
+                if kind == "credit_note":
+                    done = run.sent_by_kind[kind]
+                    self.out.progress("sending credit notes", done, done + len(chunk) + len(queued))
                 entry = self.state.begin(
                     endpoint,
                     [d.xero.to_json() for d in chunk],
@@ -406,6 +492,8 @@ class SyncEngine:
                     ],
                 )
                 self.writer.execute(entry)
+                run.sent.extend(chunk)
+                run.sent_by_kind[kind] += len(chunk)
 
     # --- credit note allocations ----------------------------------------------------------------------------------
     def _allocate(self) -> None:

@@ -32,6 +32,7 @@ from provet_xero_gui.provet.records import (
     Invoice,
     Payment,
 )
+from provet_xero_gui.provet.source import ReadBatch
 from provet_xero_gui.sync.mapping import Mapping
 from provet_xero_gui.sync.outcomes import Outcomes
 from provet_xero_gui.sync.state import SyncState
@@ -77,10 +78,22 @@ class PaymentSync:
         self._check_stop = check_stop
 
     # --- Provet → Xero ---------------------------------------------------------------------------------
-    def push(self, newly_linked: Iterable[int], retry: set[str] = frozenset()) -> None:
+    def read_from(self) -> datetime | None:
+        """Where the read of changed payments starts: a little before the cursor (None: every payment)."""
+        since = self._since()
+        return since - OVERLAP if since else None
+
+    def _since(self) -> datetime | None:
         since_text = self.state.cursor(CURSOR_PROVET)
-        since = datetime.fromisoformat(since_text) if since_text else None
-        changed = self.provet.changed_payments(since - OVERLAP if since else None)
+        return datetime.fromisoformat(since_text) if since_text else None
+
+    def push(
+        self, newly_linked: Iterable[int], retry: set[str] = frozenset(), changed: ReadBatch[Payment] | None = None
+    ) -> None:
+        """`changed`: the payments changed since `read_from()`, when they were read ahead (else read now)."""
+        since = self._since()
+        if changed is None:
+            changed = self.provet.changed_payments(self.read_from())
         self.out.unreadable(changed.bad)
         payments: dict[int, Payment] = {p.id: p for p in changed.records}
         newly = sorted(set(newly_linked))
@@ -88,8 +101,11 @@ class PaymentSync:
             grouped = self.provet.payments_for(newly)
             self.out.unreadable(grouped.bad)
             payments.update({p.id: p for group in grouped.values() for p in group})
-        for pid in self._waiting(retry) - set(payments):
-            payments[pid] = self.provet.payment(pid)
+        waiting = sorted(self._waiting(retry) - set(payments))
+        if waiting:  # read together, and tolerantly: one unreadable payment must not stop every pass
+            again = self.provet.payments(waiting)
+            self.out.unreadable(again.bad)
+            payments.update({p.id: p for p in again.records})
 
         to_send, to_delete = self._decide(payments)
         self._send(to_send)
