@@ -147,11 +147,13 @@ class _Reader:
         return tuple(i for i in out if i is not None)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters (other than tab and newline), and half an emoji: a lone UTF-16 surrogate, which JSON can
+# carry (`"\ud83d"`, an emoji cut in two by a system that counts UTF-16) but no text encoding can write.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def _clean(text: str) -> str:
-    """Control characters (other than tab/newline) never reach Xero or the log."""
+    """Control characters (other than tab/newline) and lone surrogates never reach Xero or the log."""
     return _CONTROL.sub("", text).strip()
 
 

@@ -41,6 +41,11 @@ return frozen clinic.py records): `add_invoice`, `finalise_invoice`, `void_invoi
 `payment`, `client`, `clients`, `unallocated_payments`, `snapshot`; `demo_activity(rng)`; `expire_tokens()`;
 `set_client_secret()`; `reset(data, clock=...)` to reuse one running server across tests (it also gives
 back every permission).
+Bad answers, for the bad-input tests: `garble(resource, mode, times=0)` makes GETs of one resource answer
+an HTML page (`html`, as a login or maintenance page in front of Provet does), JSON cut off half way
+(`truncated`), a page of 10 MB or more (`huge`: every record carries a long unknown field) or every record
+twice (`repeated`); `tamper(resource, id, set=..., drop=...)` changes how one record is rendered (wrong
+types, missing or unknown fields, values the UI would refuse). `reset()` clears both.
 `state` is the underlying ProvetState for anything else.
 """
 
@@ -49,6 +54,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import json
 import logging
 import math
 import random
@@ -110,6 +116,12 @@ PERMISSION_FAMILIES: dict[str, frozenset[str]] = {
     PERM_SETTINGS: frozenset({"vatgroup", "paymentmethod", "department"}),
 }
 PERMISSION_DENIED = "You do not have permission to perform this action."
+GARBLE_MODES = ("html", "truncated", "huge", "repeated")
+HUGE_PAGE_BYTES = 10 * 1024 * 1024
+MAINTENANCE_PAGE = (
+    "<!DOCTYPE html><html><head><title>Provet Cloud - Service break</title></head><body><h1>We'll be back "
+    "soon</h1><p>Provet Cloud is being updated. Please try again in a few minutes.</p></body></html>"
+)
 
 
 class RateLimiter:
@@ -182,6 +194,9 @@ class ProvetSandbox:
         self._tokens: dict[str, float] = {}  # token -> expiry in sandbox seconds
         self._tokens_lock = threading.Lock()
         self._server = SandboxServer(self._router(), name="provet", port=port, faults=faults, counter=CallCounter())
+        self._bad_lock = threading.Lock()
+        self._garbled: dict[str, list[Any]] = {}  # resource -> [mode, answers left (0: until cleared)]
+        self._tampered: dict[tuple[str, int], tuple[dict[str, Any], frozenset[str]]] = {}
 
     # -- lifecycle
     def start(self) -> ProvetSandbox:
@@ -204,6 +219,7 @@ class ProvetSandbox:
         self.counter.reset()
         self.faults.reset()
         self.permissions = frozenset(PERMISSION_FAMILIES)
+        self.clear_bad_answers()
 
     def __enter__(self) -> ProvetSandbox:
         return self.start()
@@ -287,7 +303,8 @@ class ProvetSandbox:
                     detail = f"Request was throttled. Expected available in {wait} seconds."
                     return Response.json({"detail": detail}, 429, {"Retry-After": str(wait)})
             try:
-                return handler(req, resource)
+                resp = handler(req, resource)
+                return self._garble(resource, resp) if req.method == "GET" else resp
             except ProvetValidationError as exc:
                 return Response.json(exc.errors, 400)
             except FilterError as exc:
@@ -428,7 +445,61 @@ class ProvetSandbox:
             else:
                 value = _scalar(f.kind, value)
             out[f.name] = value
+        tampered = self._tampered.get((resource, out["id"])) if self._tampered else None
+        if tampered:
+            changes, dropped = tampered
+            out = {k: v for k, v in out.items() if k not in dropped}
+            out.update(changes)
         return out
+
+    # -- bad answers (test hooks)
+    def garble(self, resource: str, mode: str, times: int = 0) -> None:
+        """Answer GETs of `resource` (lists and details) wrongly: `mode` is one of GARBLE_MODES; `times` answers
+        (0: until `clear_bad_answers`)."""
+        if resource not in SCHEMA or mode not in GARBLE_MODES:
+            raise ValueError(f"garble needs a resource of {sorted(SCHEMA)} and a mode of {GARBLE_MODES}")
+        with self._bad_lock:
+            self._garbled[resource] = [mode, times]
+
+    def tamper(
+        self, resource: str, rid: int, set: dict[str, Any] | None = None, drop: Iterable[str] = ()  # noqa: A002
+    ) -> None:
+        """Render record `rid` of `resource` with these fields set (any JSON value, unknown names too) and
+        these left out: a record as a broken or newer Provet might send it."""
+        with self.state.lock:
+            self.state.record(resource, rid)
+        with self._bad_lock:
+            self._tampered[(resource, rid)] = (dict(set or {}), frozenset(drop))
+
+    def clear_bad_answers(self) -> None:
+        with self._bad_lock:
+            self._garbled.clear()
+            self._tampered.clear()
+
+    def _garble(self, resource: str, resp: Response) -> Response:
+        with self._bad_lock:
+            fault = self._garbled.get(resource)
+            if fault is None or resp.status != 200:
+                return resp
+            mode, left = fault
+            if left == 1:
+                del self._garbled[resource]
+            elif left > 1:
+                fault[1] = left - 1
+        if mode == "html":
+            return Response.html(MAINTENANCE_PAGE)
+        if mode == "truncated":
+            return Response(200, resp.body[: len(resp.body) // 2], dict(resp.headers))
+        data = json.loads(resp.body)
+        results = data.get("results") if isinstance(data, dict) and "results" in data else None
+        if mode == "repeated" and results is not None:
+            data["results"] = [r for r in results for _ in (1, 2)]
+        elif mode == "huge":
+            records = results if results else [data]
+            pad = "x" * (-(-HUGE_PAGE_BYTES // len(records)))
+            for r in records:
+                r["internal_notes"] = pad
+        return _json(data)
 
     # -- writes
     def _post_payment(self, req: Request, _resource: str) -> Response:
@@ -602,7 +673,11 @@ class ProvetSandbox:
 
 
 def _json(data: Any, status: int = 200) -> Response:
-    return Response.json(data, status)
+    try:
+        return Response.json(data, status)
+    except UnicodeEncodeError:  # half an emoji (a lone surrogate), as tamper() can plant: sent \u-escaped
+        body = json.dumps(data, default=str).encode("ascii")
+        return Response(status, body, {"Content-Type": "application/json; charset=utf-8"})
 
 
 def _scalar(kind: str, value: Any) -> Any:

@@ -29,6 +29,7 @@ UNIT4 = Decimal("0.0001")
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 NO_TAX = "NONE"  # always usable at 0 %, like Xero's "No VAT"/"Tax Exempt" default
+MAX_DESCRIPTION = 4000  # a line item's description (Xero's developer docs; the OpenAPI file gives no maximum)
 
 _MS_DATE = re.compile(r"^/Date\((?P<ms>-?\d+)(?P<tz>[+-]\d{4})?\)/$")
 _ISO_DATE = re.compile(r"^(?P<d>\d{4}-\d{2}-\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
@@ -134,6 +135,12 @@ def _ref_id(ref: Any, key: str) -> str | None:
     if isinstance(ref, Mapping) and ref.get(key):
         return str(ref[key]).lower()
     return None
+
+
+def xero_len(text: str) -> int:
+    """A text's length as Xero counts it against its limits: in UTF-16 code units, as .NET and SQL Server's
+    nvarchar do, so an emoji or any other character beyond the Basic Multilingual Plane counts twice."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def norm_name(name: str) -> str:
@@ -447,7 +454,7 @@ class OrgState:
             if value is None:
                 return current
             value = str(value)
-            if len(value) > limit:
+            if xero_len(value) > limit:
                 errors.append(f"{_words(key)} must not be more than {limit} characters long.")
             return value
 
@@ -753,6 +760,8 @@ class OrgState:
         unit = unit.quantize(UNIT4 if unitdp4 else CENT, rounding=ROUND_HALF_UP)
         if discount is not None and not ZERO <= discount <= HUNDRED:
             errors.append("DiscountRate must be between 0 and 100.")
+        if xero_len(str(item.get("Description") or "")) > MAX_DESCRIPTION:
+            errors.append(f"Description must not be more than {MAX_DESCRIPTION} characters long.")
         code = item.get("AccountCode")
         code = str(code) if code not in (None, "") else None
         if item.get("AccountID") and code is None:
@@ -1043,7 +1052,7 @@ def _merge_typed(
         for key, limit in limits.items():
             if entry.get(key) not in (None, ""):
                 value = str(entry[key])
-                if len(value) > limit:
+                if xero_len(value) > limit:
                     errors.append(f"{_words(key)} must not be more than {limit} characters long.")
                 clean[key] = value
         merged[clean[type_key]] = clean

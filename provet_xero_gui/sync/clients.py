@@ -64,11 +64,11 @@ from typing import Any, Protocol
 from provet_xero_gui.provet.client import ProvetRefusedError
 from provet_xero_gui.provet.records import Client, PhoneNumber
 from provet_xero_gui.sync.client_state import VALUE_PREFIX, ClientState, Conflict, NewConflict
-from provet_xero_gui.sync.contacts import MAX_NAME, client_name
+from provet_xero_gui.sync.contacts import MAX_NAME, client_name, contact_email
 from provet_xero_gui.sync.events import ConflictFound
 from provet_xero_gui.sync.outcomes import Outcomes
 from provet_xero_gui.sync.state import SyncState
-from provet_xero_gui.xero.client import XeroClient, XeroContactState, XeroValidationError
+from provet_xero_gui.xero.client import XeroClient, XeroContactState, XeroValidationError, fit
 
 FIELDS = ("name", "email", "phone", "street", "postcode", "city", "country", "tax_number")
 FIELD_WORDS = {
@@ -126,7 +126,7 @@ def fold(text: str | None) -> str:
 
 def norm(name: str, value: str | None) -> str:
     """What is compared: whitespace folded, cut to Xero's length, email in lower case, country in capitals."""
-    text = fold(value)[: XERO_LIMITS[name]]
+    text = fit(fold(value), XERO_LIMITS[name])
     if name == "email":
         return text.casefold()
     if name == "country":
@@ -160,7 +160,7 @@ def suffix(client_id: int | str) -> str:
 def provet_values(client: Client, phone: str) -> dict[str, str]:
     return {
         "name": client_name(client),
-        "email": client.email if "@" in client.email else "",
+        "email": contact_email(client.email),
         "phone": fold(phone),
         "street": fold(client.street_address),
         "postcode": fold(client.zip_code),
@@ -241,23 +241,23 @@ def xero_element(
         if name == "name":
             end = suffix(client.id)
             if with_suffix or contact.name.endswith(end):
-                element["Name"] = v[: MAX_NAME - len(end)] + end
+                element["Name"] = fit(v, MAX_NAME - len(end)) + end
             else:
-                element["Name"] = v[:MAX_NAME]
+                element["Name"] = fit(v, MAX_NAME)
             if not is_company(client):
                 first, last = split_name(v, client)
-                element["FirstName"], element["LastName"] = first[:255], last[:255]
+                element["FirstName"], element["LastName"] = fit(first, 255), fit(last, 255)
         elif name == "email":
-            element["EmailAddress"] = v[:255]
+            element["EmailAddress"] = fit(v, 255)
         elif name == "phone":
-            element["Phones"] = [{"PhoneType": "DEFAULT", "PhoneNumber": v[:50], "PhoneAreaCode": "",
+            element["Phones"] = [{"PhoneType": "DEFAULT", "PhoneNumber": fit(v, 50), "PhoneAreaCode": "",
                                   "PhoneCountryCode": ""}]
         elif name == "tax_number":
-            element["TaxNumber"] = v[:50]
+            element["TaxNumber"] = fit(v, 50)
         else:
             key, limit = {"street": ("AddressLine1", 500), "postcode": ("PostalCode", 50), "city": ("City", 255),
                           "country": ("Country", 50)}[name]  # fmt: skip
-            address[key] = v[:limit]
+            address[key] = fit(v, limit)
             address_changed = True
     if address_changed:
         address["AddressType"] = "POBOX"

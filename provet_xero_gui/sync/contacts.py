@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provet_xero_gui.provet.records import Client
-from provet_xero_gui.xero.client import XeroContactState
+from provet_xero_gui.xero.client import XeroContactState, fit, xero_len
 
 MAX_NAME = 255
 MAX_EMAIL = 255
@@ -26,35 +26,42 @@ def contact_number(client_id: int) -> str:
 def client_name(client: Client) -> str:
     """Xero needs a name: the Provet display name, or a stand-in that still says who it is."""
     name = " ".join(client.display_name.split())
-    return (name or f"Provet client {client.id}")[:MAX_NAME]
+    return fit(name or f"Provet client {client.id}", MAX_NAME)
 
 
 def distinguished_name(client: Client) -> str:
     suffix = f" (Provet {client.id})"
-    return client_name(client)[: MAX_NAME - len(suffix)] + suffix
+    return fit(client_name(client), MAX_NAME - len(suffix)) + suffix
+
+
+def contact_email(email: str) -> str:
+    """The client's email as Xero can take it, or none: an address longer than Xero holds is left out
+    (cut short it would be no address, and Xero would refuse the whole contact, holding its invoices)."""
+    email = email.strip()
+    return email if "@" in email and xero_len(email) <= MAX_EMAIL else ""
 
 
 def contact_payload(client: Client, name: str, phone: str = "") -> dict[str, Any]:
     body: dict[str, Any] = {
         "Name": name,
         "ContactNumber": contact_number(client.id),
-        "FirstName": client.firstname[:255] if client.customer_type == 0 else "",
-        "LastName": client.lastname[:255] if client.customer_type == 0 else "",
-        "EmailAddress": client.email[:MAX_EMAIL] if "@" in client.email else "",
-        "TaxNumber": client.vat_number[:50],
+        "FirstName": fit(client.firstname, 255) if client.customer_type == 0 else "",
+        "LastName": fit(client.lastname, 255) if client.customer_type == 0 else "",
+        "EmailAddress": contact_email(client.email),
+        "TaxNumber": fit(client.vat_number, 50),
         "Addresses": [
             {
                 "AddressType": "POBOX",
-                "AddressLine1": client.street_address[:500],
-                "AddressLine2": client.street_address_2[:500],
-                "City": client.city[:255],
-                "PostalCode": client.zip_code[:50],
+                "AddressLine1": fit(client.street_address, 500),
+                "AddressLine2": fit(client.street_address_2, 500),
+                "City": fit(client.city, 255),
+                "PostalCode": fit(client.zip_code, 50),
                 "Country": client.country,
             }
         ],
     }
     if phone:
-        body["Phones"] = [{"PhoneType": "DEFAULT", "PhoneNumber": phone[:50]}]
+        body["Phones"] = [{"PhoneType": "DEFAULT", "PhoneNumber": fit(phone, 50)}]
     return body
 
 

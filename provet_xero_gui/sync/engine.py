@@ -223,7 +223,8 @@ class SyncEngine:
         except XeroApiError as exc:
             stopped = PassStopped(str(exc), "unreachable" if exc.lost else "error")
         except ProvetError as exc:
-            stopped = PassStopped(f"Provet: {exc}", "error")
+            text = str(exc)
+            stopped = PassStopped(text if text.startswith("Provet") else f"Provet: {text}", "error")
         except Exception as exc:  # a bug must end the pass cleanly: the journal keeps what was under way
             log.exception("the sync pass failed unexpectedly")
             stopped = PassStopped(
@@ -439,6 +440,10 @@ class SyncEngine:
                         retry_with_other_name.append((client, distinguished_name(client)))
                     else:
                         failed[client.id] = "Xero refused its client: " + "; ".join(res.errors or ("no reason given",))
+                retrying = {c.id for c, _name in retry_with_other_name}
+                for client, _name in chunk:  # a whole-request refusal answers no client by client
+                    if client.id not in known and client.id not in failed and client.id not in retrying:
+                        failed[client.id] = "Xero did not take its client (see the log)"
             if not retry_with_other_name:
                 break
             to_create = retry_with_other_name

@@ -17,7 +17,7 @@ from typing import Any
 from provet_xero_gui.store import Store, utcnow
 
 # Attention causes that are held on purpose by the rules of DESIGN.md, not problems.
-RULE_CAUSES = frozenset({"anonymous", "prepayment_unused"})
+RULE_CAUSES = frozenset({"anonymous", "prepayment_unused", "empty"})
 
 # What a person reads as the heading of each cause's group, in the command line and the window.
 CAUSE_TITLES = {
@@ -43,6 +43,12 @@ CAUSE_TITLES = {
     "payment_rejected": "Payment refused by Xero",
     "provet_refused": "Refused by Provet",
     "payment_unplaced": "Payment larger than what its invoices owe",
+    "empty": "Held by rule: empty documents (no rows, nothing to book)",
+    "no_rows": "No rows, but a total",
+    "no_number": "Finalised without a number",
+    "no_date": "No invoice date",
+    "rows_do_not_add_up": "Rows do not add up to the total",
+    "negative_invoice": "Negative invoice (should be a credit note)",
 }
 
 

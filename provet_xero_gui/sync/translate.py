@@ -16,6 +16,7 @@ from typing import Any
 
 from provet_xero_gui.provet.records import Invoice, InvoiceRow, VatGroup
 from provet_xero_gui.sync.mapping import Mapping, vat_group_for_row
+from provet_xero_gui.xero.client import fit
 from provet_xero_gui.xero.reference import XeroReference
 
 CENT = Decimal("0.01")
@@ -133,6 +134,11 @@ def translate(
             f"it is in {invoice.currency}, but the Xero organisation works in {org.base_currency}",
             "Enter it in Xero by hand, or correct the currency in Provet, then Retry.",
         )
+    if not invoice.document_number:
+        # Xero would number it itself (INV-0001...): nobody could find it under Provet's number, and the
+        # look-up that keeps a resend from making a duplicate would not find it either.
+        return Hold("no_number", "it is finalised but has no invoice number",
+                    "Check the invoice in Provet, then Retry.")
     if invoice.invoice_date is None:
         return Hold("no_date", "it has no invoice date", "Check the invoice in Provet, then Retry.")
     lock = org.lock_date
@@ -143,7 +149,11 @@ def translate(
             "Ask the accountant to move the lock date in Xero (or enter it by hand), then Retry.",
         )
     if not rows:
-        return Hold("no_rows", "it has no rows", "Check the invoice in Provet; an empty document is not sent.")
+        if money(invoice.total_with_vat) == 0:
+            return Hold("empty", "it has no rows and a total of 0.00: there is nothing to book",
+                        "Nothing to do: an empty document stays in Provet.")
+        return Hold("no_rows", f"it has no rows but a total of {money(invoice.total_with_vat)}",
+                    "Check the invoice's rows in Provet, then Retry.")
     if money(sum((r.sum_total for r in rows), Decimal(0))) != money(invoice.total_with_vat):
         return Hold(
             "rows_do_not_add_up",
@@ -170,8 +180,7 @@ def translate(
     for row in rows:
         found = vat_group_for_row(row, groups)
         if found.group is None:
-            return Hold("vat_group_unknown", found.problem or "a row's VAT group cannot be told",
-                        "Correct the row's VAT in Provet, or make its VAT group unique, then Retry.")
+            return _vat_group_unknown(row, groups, found.problem)
         tax_type = mapping.tax_type(found.group.id)
         if tax_type is None:
             return Hold(
@@ -235,6 +244,32 @@ def translate(
     )
 
 
+def _vat_group_unknown(row: InvoiceRow, groups: Sequence[VatGroup], problem: str | None) -> Hold:
+    """Why a row's VAT group cannot be told, with the fix that fits: no group has its rate, the only ones
+    that have it are archived (archived after the mapping was made), or several have it."""
+    pct = f"{row.vat_percentage.normalize():f}%"
+    same_rate = [g for g in groups if g.percentage == row.vat_percentage]
+    if same_rate and all(g.archived for g in same_rate):
+        names = ", ".join(f"'{g.title}'" for g in same_rate)
+        return Hold(
+            "vat_group_unknown",
+            f"row '{row.name}' has VAT {pct}, and the VAT group with that rate ({names}) is archived in Provet",
+            f"Make VAT group {names} active again in Provet, or add an active VAT group of {pct} and map it, "
+            "then Retry.",
+        )
+    if not same_rate:
+        return Hold(
+            "vat_group_unknown",
+            problem or f"row '{row.name}' has VAT {pct}, which no VAT group has",
+            f"Correct the row's VAT in Provet, or add a VAT group of {pct} there and map it, then Retry.",
+        )
+    return Hold(
+        "vat_group_unknown",
+        problem or f"row '{row.name}' has VAT {pct}, which several VAT groups have",
+        "Correct the row's VAT in Provet, or make its VAT group unique, then Retry.",
+    )
+
+
 def rounding_tolerance(rows: Sequence[InvoiceRow]) -> Decimal:
     """The most that Xero's arithmetic can honestly differ from Provet's for these rows: per row a cent for
     the line amount, a cent for its tax, and the 4-dp unit price's own rounding times the quantity."""
@@ -255,7 +290,7 @@ def _line(row: InvoiceRow, sign: Decimal, gross: bool, account: str, tax_type: s
     elif row.percentage_change > 0:
         price = price * (HUNDRED + row.percentage_change) / HUNDRED
     unit = price.quantize(UNIT_DP, rounding=ROUND_HALF_UP)
-    description = (row.name or "(no description)")[:MAX_DESCRIPTION]
+    description = fit(row.name or "(no description)", MAX_DESCRIPTION)
     if quantity == 0:
         # Xero refuses a zero quantity; the row is worth nothing either way, so send 1 × 0.
         quantity, unit = Decimal(1), Decimal(0)

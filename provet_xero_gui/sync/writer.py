@@ -17,7 +17,7 @@ from provet_xero_gui.provet.client import ProvetRefusedError
 from provet_xero_gui.sync.outcomes import Outcomes
 from provet_xero_gui.sync.state import JournalEntry, NewLink, SyncState
 from provet_xero_gui.sync.translate import provet_reference
-from provet_xero_gui.xero.client import XeroClient, XeroDocumentState, XeroValidationError
+from provet_xero_gui.xero.client import XeroClient, XeroDocumentState, XeroTooLargeError, XeroValidationError
 
 # Links that stand for something done, counted in the pass's summary under their kind.
 _COUNTED = frozenset({"invoice", "credit_note", "contact", "payment", "void", "payment_deleted", "xero_payment",
@@ -41,6 +41,8 @@ class JournalWriter:
         """Send (or resend) one journal entry with its key, and record the answer."""
         try:
             results = self._call(entry)
+        except XeroTooLargeError as exc:
+            return self._too_large(entry, exc)
         except (XeroValidationError, ProvetRefusedError) as exc:
             messages = list(getattr(exc, "messages", None) or [str(exc)])
             if len(entry.documents) == 1 or not isinstance(entry.payload, list):
@@ -62,6 +64,20 @@ class JournalWriter:
             return out
         self._record(entry, results)
         return results
+
+    def _too_large(self, entry: JournalEntry, exc: XeroTooLargeError) -> list[Any]:
+        """Over Xero's 3.5 MB (say, a batch of invoices of a thousand rows each): nothing was done, so the batch
+        goes again in halves; a single document that is too large on its own waits, named."""
+        self.state.finish(entry, [], {"error": [str(exc)], "split": True}, failed=True)
+        if isinstance(entry.payload, list) and len(entry.payload) > 1:
+            half = len(entry.payload) // 2
+            return [*self.write(entry.endpoint, entry.payload[:half], entry.documents[:half]),
+                    *self.write(entry.endpoint, entry.payload[half:], entry.documents[half:])]
+        for doc in entry.documents:
+            self.out.hold(doc["kind"], doc["provet_id"], doc["label"], _refused_cause(doc["kind"]),
+                          "it is too large for Xero to take in one request (over 3.5 MB)",
+                          "Split it into smaller documents in Provet (or enter it in Xero by hand), then Retry.")
+        return []
 
     def _call(self, entry: JournalEntry) -> list[Any]:
         key, p = entry.key, entry.payload

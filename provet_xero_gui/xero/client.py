@@ -60,6 +60,32 @@ class XeroValidationError(XeroApiError):
         self.messages = tuple(messages)
 
 
+def xero_len(text: str) -> int:
+    """A text's length as Xero counts it against its limits: UTF-16 code units (it runs on .NET), so an
+    emoji or any other character beyond the Basic Multilingual Plane counts as two."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def fit(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` of Xero's characters (see `xero_len`), never through the middle of a
+    character, and without the space a cut can leave at the end (Xero would trim it and then differ)."""
+    if len(text) * 2 <= limit or xero_len(text) <= limit:
+        return text
+    units = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return text[:i].rstrip()
+    return text
+
+
+class XeroTooLargeError(XeroApiError):
+    """A 413: the request body is over Xero's 3.5 MB. Nothing was done; smaller requests may go."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Xero refused {name}: the request is larger than the 3.5 MB Xero takes at once.", 413)
+
+
 # --- parsing Xero's JSON ---------------------------------------------------------------------------------
 
 _MS_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
@@ -226,6 +252,63 @@ class XeroPaymentState:
             errors=validation_messages(e),
             updated=parse_xero_datetime(e.get("UpdatedDateUTC")),
         )
+
+
+@dataclass(frozen=True)
+class XeroLineState:
+    """One line of an invoice or credit note as Xero holds it (for the tie-out)."""
+
+    description: str
+    quantity: Decimal
+    unit_amount: Decimal
+    account_code: str
+    tax_type: str
+    tax_amount: Decimal
+    line_amount: Decimal
+    discount_rate: Decimal | None
+
+    @classmethod
+    def parse(cls, e: dict[str, Any]) -> XeroLineState:
+        discount = e.get("DiscountRate")
+        return cls(
+            description=str(e.get("Description") or ""),
+            quantity=_dec(e.get("Quantity")),
+            unit_amount=_dec(e.get("UnitAmount")),
+            account_code=str(e.get("AccountCode") or ""),
+            tax_type=str(e.get("TaxType") or ""),
+            tax_amount=_dec(e.get("TaxAmount")),
+            line_amount=_dec(e.get("LineAmount")),
+            discount_rate=_dec(discount) if discount not in (None, "", 0) else None,
+        )
+
+
+@dataclass(frozen=True)
+class XeroDocumentDetail:
+    """An invoice or credit note with its lines and tax, as Xero holds it: what a tie-out compares."""
+
+    state: XeroDocumentState
+    line_amount_types: str
+    total_tax: Decimal
+    lines: tuple[XeroLineState, ...]
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.state.type == "ACCRECCREDIT"
+
+    @classmethod
+    def parse(cls, e: dict[str, Any]) -> XeroDocumentDetail:
+        return cls(
+            state=XeroDocumentState.parse(e),
+            line_amount_types=str(e.get("LineAmountTypes") or "Exclusive"),
+            total_tax=_dec(e.get("TotalTax")),
+            lines=tuple(XeroLineState.parse(li) for li in e.get("LineItems") or [] if isinstance(li, dict)),
+        )
+
+
+def _where_dated(start: date, end: date) -> str:
+    """Xero's `where` for a date range (both ends included)."""
+    return (f"Date >= DateTime({start.year}, {start.month:02d}, {start.day:02d}) AND "
+            f"Date <= DateTime({end.year}, {end.month:02d}, {end.day:02d})")
 
 
 # --- the client ------------------------------------------------------------------------------------------
@@ -492,6 +575,65 @@ class XeroClient:
                          page_size=PAGE_SIZE, include_archived=True)
         return [XeroContactState.parse(e) for e in data.get("Contacts", [])]
 
+    # --- reads for the tie-out: whole date ranges in as few calls as Xero allows -----------------------------
+    def documents_dated(self, kind: str, start: date, end: date) -> list[XeroDocumentDetail]:
+        """Sales invoices (`kind` "invoice") or credit notes ("credit_note") dated `start`..`end`, with their
+        lines, every status, 1,000 a call (Xero's `where` on Date and Type is one of its optimised filters)."""
+        credit = kind == "credit_note"
+        where = f'Type=="{"ACCRECCREDIT" if credit else "ACCREC"}" AND {_where_dated(start, end)}'
+        out: list[XeroDocumentDetail] = []
+        page = 1
+        while True:
+            if credit:
+                data = self.call("GET CreditNotes", self.api.get_credit_notes, where=where, page=page,
+                                 page_size=PAGE_SIZE, unitdp=4)
+            else:
+                data = self.call("GET Invoices", self.api.get_invoices, where=where, page=page,
+                                 page_size=PAGE_SIZE, unitdp=4)
+            batch = data.get("CreditNotes" if credit else "Invoices", [])
+            out += [XeroDocumentDetail.parse(e) for e in batch]
+            if len(batch) < PAGE_SIZE:
+                return out
+            page += 1
+
+    def documents_detail_by_id(self, kind: str, ids: Sequence[str]) -> list[XeroDocumentDetail]:
+        """These invoices or credit notes with their lines (whatever their date), 40 ids a call."""
+        out: list[XeroDocumentDetail] = []
+        for start in range(0, len(ids), 40):
+            chunk = list(ids[start : start + 40])
+            if kind == "credit_note":  # GET CreditNotes has no IDs parameter; `where` on the id does it
+                where = " OR ".join(f'CreditNoteID==Guid("{_quote(i)}")' for i in chunk)
+                data = self.call("GET CreditNotes", self.api.get_credit_notes, where=where, page=1,
+                                 page_size=PAGE_SIZE, unitdp=4)
+                out += [XeroDocumentDetail.parse(e) for e in data.get("CreditNotes", [])]
+            else:
+                data = self.call("GET Invoices", self.api.get_invoices, i_ds=chunk, page=1, page_size=PAGE_SIZE,
+                                 unitdp=4)
+                out += [XeroDocumentDetail.parse(e) for e in data.get("Invoices", [])]
+        return out
+
+    def payments_dated(self, start: date, end: date) -> list[XeroPaymentState]:
+        """Every payment dated `start`..`end` (deleted ones too), 1,000 a call."""
+        out: list[XeroPaymentState] = []
+        page = 1
+        while True:
+            data = self.call("GET Payments", self.api.get_payments, where=_where_dated(start, end), page=page,
+                             page_size=PAGE_SIZE)
+            batch = data.get("Payments", [])
+            out += [XeroPaymentState.parse(e) for e in batch]
+            if len(batch) < PAGE_SIZE:
+                return out
+            page += 1
+
+    def payments_by_id(self, ids: Sequence[str]) -> list[XeroPaymentState]:
+        """These payments (whatever their date), 40 ids a call."""
+        out: list[XeroPaymentState] = []
+        for start in range(0, len(ids), 40):
+            where = " OR ".join(f'PaymentID==Guid("{_quote(i)}")' for i in ids[start : start + 40])
+            data = self.call("GET Payments", self.api.get_payments, where=where, page=1, page_size=PAGE_SIZE)
+            out += [XeroPaymentState.parse(e) for e in data.get("Payments", [])]
+        return out
+
 
 def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
@@ -528,7 +670,10 @@ def _error_for(name: str, status: int, body: Any) -> XeroApiError:
                             "or the organisation was disconnected. Sign in to Xero again.", status)
     if status == 404:
         return XeroApiError(f"Xero does not have what {name} asked for (404).", status)
+    if status == 413:
+        return XeroTooLargeError(name)
     return XeroApiError(f"Xero refused {name} (HTTP {status}).", status)
 
 
-__all__ = ["DayLimitLow", "XeroApiError", "XeroClient", "XeroValidationError"]
+__all__ = ["DayLimitLow", "XeroApiError", "XeroClient", "XeroTooLargeError", "XeroValidationError", "fit",
+           "xero_len"]

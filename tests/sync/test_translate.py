@@ -165,7 +165,9 @@ def test_holds_have_plain_reasons() -> None:
     assert isinstance(hold, Hold) and hold.cause == "lock_date"
 
     hold = translate(invoice([]), [], "c", MAPPING, GROUPS, XERO)
-    assert isinstance(hold, Hold) and hold.cause == "no_rows"
+    assert isinstance(hold, Hold) and hold.cause == "empty"
+    hold = translate(invoice([], total_with_vat=Decimal("50.00")), [], "c", MAPPING, GROUPS, XERO)
+    assert isinstance(hold, Hold) and hold.cause == "no_rows" and "50.00" in hold.reason
 
     hold = translate(invoice(rows, currency="EUR"), rows, "c", MAPPING, GROUPS, XERO)
     assert isinstance(hold, Hold) and hold.cause == "currency"
