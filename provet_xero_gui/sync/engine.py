@@ -1,9 +1,10 @@
 """One sync pass: finalised Provet invoices and credit notes (and their clients) into Xero.
 
 The pass, in order: finish any write the journal says was started and not recorded; read what changed in
-Provet since the cursor (and what waits in the attention list); decide per document (send, hold with a
-reason, skip by rule); make the contacts; send invoices then credit notes in batches of up to 50 with
-`summarizeErrors=false`; allocate credit notes; void what Provet voided; move the cursor.
+Provet since the cursor (and what waits in the attention list), a page at a time; per page, decide per
+document (send, hold with a reason, skip by rule), make the contacts and send invoices in batches of up to
+50 with `summarizeErrors=false` while the next pages' rows and clients are read ahead (sync/prefetch.py);
+then credit notes; allocate credit notes; void what Provet voided; move the cursor.
 
 Never a duplicate: every write is committed to the journal with its Idempotency-Key before it is sent and
 its links after the answer; a pending entry is replayed with the same key, and a "number already used"
