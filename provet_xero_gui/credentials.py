@@ -20,6 +20,8 @@ import keyring
 import keyring.backend
 import keyring.errors
 
+from provet_xero_gui import redact
+
 log = logging.getLogger(__name__)
 
 SERVICE = "provet-xero"
@@ -147,6 +149,7 @@ class Credentials:
 
     # --- Xero ---------------------------------------------------------------------------------------
     def save_xero_tokens(self, tokens: XeroTokenSet) -> None:
+        redact.remember(tokens.access_token, tokens.refresh_token)  # kept out of any crash report
         self._set("xero-tokens", tokens.to_json())
 
     def load_xero_tokens(self) -> XeroTokenSet | None:
@@ -154,11 +157,13 @@ class Credentials:
         if text is None:
             return None
         try:
-            return XeroTokenSet.from_json(text)
+            tokens = XeroTokenSet.from_json(text)
         except (ValueError, KeyError, TypeError):
             raise CredentialsError(
                 "The Xero sign-in stored in the keyring is damaged. Sign in to Xero again."
             ) from None
+        redact.remember(tokens.access_token, tokens.refresh_token)
+        return tokens
 
     def delete_xero_tokens(self) -> None:
         self._delete("xero-tokens")
@@ -167,10 +172,13 @@ class Credentials:
     def save_provet_secret(self, secret: str) -> None:
         if not secret:
             raise ValueError("the Provet client secret is empty")
+        redact.remember(secret)
         self._set("provet-client-secret", secret)
 
     def load_provet_secret(self) -> str | None:
-        return self._get("provet-client-secret")
+        secret = self._get("provet-client-secret")
+        redact.remember(secret)
+        return secret
 
     def delete_provet_secret(self) -> None:
         self._delete("provet-client-secret")

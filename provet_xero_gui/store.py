@@ -116,6 +116,22 @@ class StoreError(Exception):
     """The store cannot be opened or written; the message says why in plain words."""
 
 
+def plain_store_error(path: Path, exc: BaseException) -> str:
+    """What a person can do about an SQLite failure; nothing was saved by the failed transaction."""
+    text = str(exc).strip() or type(exc).__name__
+    lowered = text.lower()
+    if "disk is full" in lowered or "disk full" in lowered:
+        return (f"The disk that holds provet-xero's data ({path.parent}) is full, so the sync could not save its "
+                "progress. Free some space and sync again; nothing is lost.")
+    if "locked" in lowered or "busy" in lowered:
+        return (f"Another program is holding provet-xero's local store ({path}) locked, so the sync could not "
+                "save its progress. Close that program or wait for it, then sync again; nothing is lost.")
+    if "readonly" in lowered or "read-only" in lowered:
+        return (f"provet-xero's local store ({path}) cannot be written (read-only file or folder). Make it "
+                "writable for your user and sync again; nothing is lost.")
+    return f"The local store {path} could not save: {text}. Nothing is lost; sync again."
+
+
 @dataclass(frozen=True)
 class LogEntry:
     id: int
@@ -149,6 +165,8 @@ class Store:
             self._db.execute("PRAGMA foreign_keys = ON")
             self.migrate()
         except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and _is_busy_or_full(exc):
+                raise StoreError(plain_store_error(path, exc)) from None
             raise StoreError(f"The local store {path} cannot be opened: {exc}.") from None
 
     def close(self) -> None:
@@ -186,27 +204,47 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction taken up front (BEGIN IMMEDIATE), so two writers never deadlock."""
+        """A write transaction taken up front (BEGIN IMMEDIATE), so two writers never deadlock.
+
+        Any SQLite failure inside it (disk full, file locked by another program, read-only) rolls it back and
+        comes out as a StoreError with a plain message: the transaction left nothing behind."""
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                raise StoreError(f"The local store {self.path} is busy or unwritable: {exc}.") from None
+                raise self._failed(exc) from None
             try:
                 yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
+            except BaseException as exc:
+                self._rollback()
+                if isinstance(exc, sqlite3.DatabaseError):
+                    raise self._failed(exc) from None
                 raise
             else:
                 try:
                     self._db.execute("COMMIT")
-                except sqlite3.OperationalError as exc:
-                    self._db.execute("ROLLBACK")
-                    raise StoreError(f"The local store {self.path} could not save: {exc}.") from None
+                except sqlite3.DatabaseError as exc:
+                    self._rollback()
+                    raise self._failed(exc) from None
+
+    def _failed(self, exc: sqlite3.DatabaseError) -> StoreError:
+        log.warning("local store: %s", exc)
+        return StoreError(plain_store_error(self.path, exc))
+
+    def _rollback(self) -> None:
+        # SQLite rolls back by itself after some errors (SQLITE_FULL): a second ROLLBACK would fail and hide
+        # the real error.
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._db.execute(sql, params).fetchall()
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                if _is_busy_or_full(exc):
+                    raise self._failed(exc) from None
+                raise
 
     # --- small shared pieces; the sync layer adds its own queries on top ----------------------------
     def get_cursor(self, name: str) -> str | None:
@@ -249,6 +287,11 @@ class Store:
         out["conflicts"] = self.query("SELECT COUNT(*) FROM conflicts WHERE resolved_at IS NULL")[0][0]
         out["pending_writes"] = self.query("SELECT COUNT(*) FROM journal WHERE state = 'pending'")[0][0]
         return out
+
+
+def _is_busy_or_full(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text or "full" in text
 
 
 def _statements(script: str) -> list[str]:

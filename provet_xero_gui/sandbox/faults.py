@@ -14,17 +14,22 @@ class Faults:
 
     - latency: seconds (real time) added before every answer.
     - error_rate: share of requests answered 503 before they do anything.
+    - rate_limit_rate: share of requests answered 429 (Retry-After: 1) before they do anything, as a
+      limit spent by another app of the same clinic would.
     - drop_after_commit_rate: share of writes (POST/PUT/PATCH/DELETE) that are carried out and
       committed, after which the connection is closed without an answer.
     - drop_next_writes: the next N writes are dropped after commit (deterministic, for tests).
     - fail_next: the next N requests get a 500 before they do anything.
+    - rate_limit_next: the next N requests get a 429 (Retry-After: 1) before they do anything.
     """
 
     latency: float = 0.0
     error_rate: float = 0.0
+    rate_limit_rate: float = 0.0
     drop_after_commit_rate: float = 0.0
     drop_next_writes: int = 0
     fail_next: int = 0
+    rate_limit_next: int = 0
     seed: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -36,9 +41,11 @@ class Faults:
         with self._lock:
             self.latency = 0.0
             self.error_rate = 0.0
+            self.rate_limit_rate = 0.0
             self.drop_after_commit_rate = 0.0
             self.drop_next_writes = 0
             self.fail_next = 0
+            self.rate_limit_next = 0
 
     def should_fail(self) -> bool:
         with self._lock:
@@ -46,6 +53,13 @@ class Faults:
                 self.fail_next -= 1
                 return True
             return self.error_rate > 0 and self._rng.random() < self.error_rate
+
+    def should_rate_limit(self) -> bool:
+        with self._lock:
+            if self.rate_limit_next > 0:
+                self.rate_limit_next -= 1
+                return True
+            return self.rate_limit_rate > 0 and self._rng.random() < self.rate_limit_rate
 
     def should_drop(self, method: str) -> bool:
         if method in ("GET", "HEAD"):

@@ -2,7 +2,7 @@
 
 Standard library only (ThreadingHTTPServer), so the sandbox ships inside the app bundle with no
 extra dependency. Handlers take a `Request` and return a `Response`; the server adds latency,
-5xx faults, "dropped after commit" and per-route call counting around them.
+5xx and 429 faults, "dropped after commit" and per-route call counting around them.
 """
 
 from __future__ import annotations
@@ -181,6 +181,9 @@ class SandboxServer:
         if faultable and self.faults.should_fail():
             unavailable = {"detail": "Service temporarily unavailable (sandbox fault)."}
             return Response.json(unavailable, 503), route.name
+        if faultable and self.faults.should_rate_limit():
+            limited = {"detail": "Too many requests (sandbox fault)."}
+            return Response.json(limited, 429, {"Retry-After": "1", "X-Rate-Limit-Problem": "minute"}), route.name
         try:
             resp = route.handler(req)
         except Exception:  # a sandbox bug must look like a server error, not hang the client

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+from provet_xero_gui.credentials import CredentialsError
 from provet_xero_gui.provet.client import ProvetError
 from provet_xero_gui.provet.records import (
     INVOICE_FINALISED,
@@ -36,6 +37,7 @@ from provet_xero_gui.provet.records import (
     VatGroup,
 )
 from provet_xero_gui.provet.source import GroupedBatch, ReadBatch
+from provet_xero_gui.store import StoreError
 from provet_xero_gui.sync.clients import ClientSync
 from provet_xero_gui.sync.contacts import (
     client_name,
@@ -226,6 +228,8 @@ class SyncEngine:
         except ProvetError as exc:
             text = str(exc)
             stopped = PassStopped(text if text.startswith("Provet") else f"Provet: {text}", "error")
+        except (StoreError, CredentialsError) as exc:  # disk full, store locked, keyring locked: their own words
+            stopped = PassStopped(str(exc), "error")
         except Exception as exc:  # a bug must end the pass cleanly: the journal keeps what was under way
             log.exception("the sync pass failed unexpectedly")
             stopped = PassStopped(

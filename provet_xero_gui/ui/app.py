@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sync.runner import run_sync
 from provet_xero_gui.ui.controller import SyncController
+from provet_xero_gui.ui.crash_dialog import CrashHandler
 from provet_xero_gui.ui.icons import app_icon
 from provet_xero_gui.ui.main_window import MainWindow
 from provet_xero_gui.ui.single_instance import SingleInstance, instance_name
@@ -56,6 +57,8 @@ class AppShell(QObject):
         self.profile = profile
         self.controller = SyncController(profile, run=run, schedule=schedule, parent=self)
         self.window = MainWindow(self.controller, profile)
+        # An exception in a slot or a thread: a report dialog (secrets cut out) and the app goes on.
+        self.crash_handler = CrashHandler(self.window).install()
         self.tray = TrayIcon(self.window.tray_actions(), self, use_tray=use_tray)
         self.window.keep_in_tray = self.tray.available
         app.setQuitOnLastWindowClosed(not self.tray.available)
@@ -89,6 +92,7 @@ class AppShell(QObject):
             return
         self._stopped = True
         self.controller.shutdown()
+        self.crash_handler.uninstall()
         self.tray.hide()
         self.window.keep_in_tray = False
         self.window.close()

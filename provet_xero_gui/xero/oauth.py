@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from provet_xero_gui import redact
+
 log = logging.getLogger(__name__)
 
 # The redirect URIs registered for the provet-xero app at Xero (developer.xero.com → My Apps → the app →
@@ -57,6 +59,7 @@ class Pkce:
         verifier = secrets.token_urlsafe(64)[:96]  # 43–128 chars of [A-Za-z0-9-_]
         digest = hashlib.sha256(verifier.encode("ascii")).digest()
         challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+        redact.remember(verifier)  # kept out of any crash report
         return cls(verifier, challenge, secrets.token_urlsafe(24))
 
 

@@ -5,6 +5,10 @@ keyring *before* the new access token is used. If the refresh answer is lost, th
 works for Xero's 30-minute grace window, so the refresh is tried once more with it (and a process killed
 between getting and saving a pair recovers the same way on its next start). Threads that need a token at
 the same time share one refresh.
+
+A keyring that is locked or gone in the middle of a sync is `XeroTokensUnavailable`: both a
+`CredentialsError` and a `XeroApiError`, so the pass that needed the token stops with the keyring's own
+plain message (the journal keeps what was under way) instead of an "unexpected error".
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from provet_xero_gui.credentials import Credentials, XeroTokenSet
+from provet_xero_gui.credentials import Credentials, CredentialsError, XeroTokenSet
+from provet_xero_gui.xero.client import XeroApiError
 from provet_xero_gui.xero.identity import IdentityClient, XeroAnswerLost, XeroConnectionEnded
 
 log = logging.getLogger(__name__)
@@ -25,6 +30,19 @@ REFRESH_MARGIN_SECONDS = 120  # refresh this long before the access token expire
 class NotSignedIn(XeroConnectionEnded):
     def __init__(self) -> None:
         Exception.__init__(self, "provet-xero is not signed in to Xero. Run `provet-xero connect xero` first.")
+
+
+class XeroTokensUnavailable(XeroApiError, CredentialsError):
+    """The keyring could not be read or written while a Xero token was needed; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        XeroApiError.__init__(self, message)
+
+
+_NEW_PAIR_NOT_SAVED = (
+    " Xero's renewed sign-in was not used. The previous one keeps working for 30 minutes: unlock the keyring "
+    "and sync again within that time, or sign in to Xero again later."
+)
 
 
 class TokenManager:
@@ -54,7 +72,10 @@ class TokenManager:
             return current.access_token
         with self._lock:
             # Another thread (or process) may have refreshed while we waited: look again.
-            stored = self._credentials.load_xero_tokens()
+            try:
+                stored = self._credentials.load_xero_tokens()
+            except CredentialsError as exc:
+                raise XeroTokensUnavailable(str(exc)) from None
             if stored is None:
                 raise NotSignedIn()
             if self._fresh(stored):
@@ -70,7 +91,10 @@ class TokenManager:
                 self._current = XeroTokenSet(
                     self._current.access_token, self._current.refresh_token, 0.0, self._current.scope
                 )
-                self._credentials.save_xero_tokens(self._current)
+                try:
+                    self._credentials.save_xero_tokens(self._current)
+                except CredentialsError as exc:
+                    raise XeroTokensUnavailable(str(exc)) from None
 
     def _refresh(self, stored: XeroTokenSet) -> XeroTokenSet:
         try:
@@ -81,7 +105,11 @@ class TokenManager:
         except XeroConnectionEnded:
             log.warning("Xero no longer accepts the stored sign-in; the connection has ended")
             raise
-        self._credentials.save_xero_tokens(new)  # saved before the new access token is ever used
+        try:
+            self._credentials.save_xero_tokens(new)  # saved before the new access token is ever used
+        except CredentialsError as exc:
+            log.warning("the renewed Xero tokens could not be saved to the keyring; they are not used")
+            raise XeroTokensUnavailable(str(exc) + _NEW_PAIR_NOT_SAVED) from None
         self.refreshes += 1
         log.info("Xero tokens refreshed (access token valid for %d s)", int(new.expires_at - self._clock()))
         if self._on_refreshed:
