@@ -138,9 +138,16 @@ class PaymentSync:
         to_send: list[_Part] = []
         to_delete: list[Any] = []
         on_unsent: list[Payment] = []
+        echoed = self.state.links("xero_payment_cancelled", ids)  # cancelled here because Xero deleted it
         for p in sorted(payments.values(), key=lambda x: x.id):
             if str(p.id) in from_xero or p.info.startswith(FROM_XERO_PREFIX):
-                continue  # it came from Xero: never sent back
+                # It came from Xero: never sent back. Cancelled in Provet (and not because Xero deleted it),
+                # the Xero payment it came from is deleted (rule 6).
+                came_from = from_xero.get(str(p.id))
+                if (p.status == PAYMENT_CANCELLED and came_from is not None and str(p.id) not in echoed
+                        and str(p.id) not in deleted):
+                    to_delete.append(came_from)
+                continue
             parts = parts_of.get(str(p.id), [])
             if p.status == PAYMENT_CANCELLED:
                 to_delete += [link for link in parts if link.provet_id not in deleted]
@@ -250,7 +257,8 @@ class PaymentSync:
             posted = self.state.by_xero_id("xero_payment", xp.xero_id)
             label = f"Xero payment of {xp.amount} on {xp.invoice_number or 'a synced invoice'}"
             if xp.status == "DELETED":
-                if posted is not None and self.state.link("xero_payment_cancelled", posted.provet_id) is None:
+                if (posted is not None and self.state.link("xero_payment_cancelled", posted.provet_id) is None
+                        and self.state.link("payment_deleted", posted.provet_id) is None):  # not our own deletion
                     self._check_stop()
                     self.writer.write("PROVET cancel payment",
                                       {"payment_id": posted.provet_id, "xero_payment_id": xp.xero_id},

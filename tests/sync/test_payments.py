@@ -150,6 +150,42 @@ def test_payment_made_in_xero_reaches_provet_and_its_deletion_cancels_it(world: 
     assert world.sandbox.provet.payment(posted.id).status == 99
 
 
+def test_payment_made_in_xero_then_cancelled_in_provet_is_deleted_in_xero_once(world: World) -> None:
+    world.engine().run_pass()
+    inv = _new_invoice(world, "60.00")
+    world.engine().run_pass()
+    x = _xero_invoice(world, inv.id)
+    made = world.sandbox.xero.make_payment(CLINIC_TENANT_ID, x.doc_id, "60.00", "090")
+    world.engine().run_pass()
+    (posted,) = [p for p in world.sandbox.provet.payments_for(inv.id) if p.info.startswith("Xero payment")]
+    world.sandbox.provet.cancel_payment(posted.id)  # the clinic finds it was entered against the wrong invoice
+
+    result = world.engine().run_pass()
+
+    assert result.sent == {"payment_deleted": 1}
+    (gone,) = [p for p in world.sandbox.xero.payments(CLINIC_TENANT_ID) if p.payment_id == made.payment_id]
+    assert gone.status == "DELETED"
+    x = _xero_invoice(world, inv.id)
+    assert x.status == "AUTHORISED" and x.amount_due == Decimal("60.00")
+    for _ in range(2):  # Xero's deletion is ours: it is not sent back to Provet, and nothing bounces
+        again = world.engine().run_pass()
+        assert again.sent == {} and again.stopped is None
+    assert [p.status for p in world.sandbox.provet.payments_for(inv.id)] == [99]
+
+
+def test_payment_deleted_in_xero_is_not_deleted_again_after_provet_cancels_it(world: World) -> None:
+    world.engine().run_pass()
+    inv = _new_invoice(world, "30.00")
+    world.engine().run_pass()
+    made = world.sandbox.xero.make_payment(CLINIC_TENANT_ID, _xero_invoice(world, inv.id).doc_id, "30.00", "090")
+    world.engine().run_pass()
+    world.sandbox.xero.delete_payment(CLINIC_TENANT_ID, made.payment_id)
+    assert world.engine().run_pass().sent == {"xero_payment_cancelled": 1}
+    for _ in range(2):
+        again = world.engine().run_pass()
+        assert again.sent == {} and again.stopped is None and again.attention_open == 0
+
+
 def test_no_echo_in_either_direction_over_several_passes(world: World) -> None:
     world.engine().run_pass()
     inv = _new_invoice(world, "120.00")
