@@ -212,10 +212,11 @@ def run_engine(sp: SandboxProcess, size: int) -> dict[str, Any]:
     payments = first.sent.get("payment", 0)
     allocations = stats["allocations"]
     updates = activity.get("provet_client_edits", 0)
-    # Fewest calls possible: reference data (3); batches of 50 for new contacts, invoices, credit notes,
-    # payments and the contact updates Provet's edits need; one call per allocation (Xero allocates a credit
-    # note only through its own endpoint); one poll each for payments and contacts changed in Xero.
-    minimum = (3 + math.ceil(contacts / BATCH) + math.ceil(invoices / BATCH) + math.ceil(notes / BATCH)
+    # Fewest calls possible: reference data (4: organisation, tax rates, accounts, tracking categories);
+    # batches of 50 for new contacts, invoices, credit notes, payments and the contact updates Provet's edits
+    # need; one call per allocation (Xero allocates a credit note only through its own endpoint); one poll
+    # each for payments and contacts changed in Xero.
+    minimum = (4 + math.ceil(contacts / BATCH) + math.ceil(invoices / BATCH) + math.ceil(notes / BATCH)
                + math.ceil(payments / BATCH) + math.ceil(updates / BATCH) + allocations + 2)
 
     idle = engine().run_pass()

@@ -22,7 +22,7 @@ from provet_xero_gui.credentials import CredentialsError
 from provet_xero_gui.demo import ProgressPrinter, run_headless_demo
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.client import ProvetClient, ProvetError
-from provet_xero_gui.provet.records import PaymentMethod, RecordError, VatGroup
+from provet_xero_gui.provet.records import Department, PaymentMethod, RecordError, VatGroup
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.settings import ProvetSettings, XeroSettings, write_json_atomically
 from provet_xero_gui.store import StoreError
@@ -38,6 +38,7 @@ from provet_xero_gui.sync.mapping import (
     MappingFile,
     check_mapping,
     parse_mapping_text,
+    read_departments,
     read_payment_methods,
     read_usage,
     read_vat_groups,
@@ -45,6 +46,8 @@ from provet_xero_gui.sync.mapping import (
 )
 from provet_xero_gui.sync.runner import CannotSync, run_sync
 from provet_xero_gui.sync.state import AttentionItem, SyncState, cause_title
+from provet_xero_gui.sync.tieout import UNEXPLAINED, CannotTieOut, TieOutRangeError, parse_day, run_tieout
+from provet_xero_gui.sync.tieout_export import report_csv, report_text
 from provet_xero_gui.xero.client import XeroApiError, XeroClient
 from provet_xero_gui.xero.identity import IdentityClient, Tenant, XeroAuthError
 from provet_xero_gui.xero.limits import DayLimitLow
@@ -300,9 +303,10 @@ def _read_text(name: str) -> str:
 
 
 def _mapping_summary(mapping: Mapping) -> str:
+    departments = f", {len(mapping.departments)} departments" if mapping.departments else ""
     return (
         f"{len(mapping.vat_groups)} VAT groups, {len(mapping.payment_methods)} payment methods, "
-        f"{len(mapping.sales_accounts)} sales accounts"
+        f"{len(mapping.sales_accounts)} sales accounts{departments}"
     )
 
 
@@ -351,10 +355,10 @@ def _open_for_mapping(profile: Profile) -> tuple[ProvetClient, XeroClient]:
 
 def _fetch_reference(
     provet: ProvetClient, xero: XeroClient
-) -> tuple[list[VatGroup], list[PaymentMethod], XeroReference]:
+) -> tuple[list[VatGroup], list[PaymentMethod], list[Department], XeroReference]:
     try:
         groups, methods = read_vat_groups(provet), read_payment_methods(provet)
-        return groups, methods, xero.reference()
+        return groups, methods, read_departments(provet), xero.reference()
     except (ProvetError, RecordError, XeroApiError, XeroAuthError, DayLimitLow, CredentialsError) as exc:
         raise CliError(str(exc)) from None
 
@@ -363,13 +367,14 @@ def cmd_mapping_check(args: argparse.Namespace) -> int:
     profile = Profile.open()
     mapping = _saved_mapping(profile)
     provet, xero = _open_for_mapping(profile)
-    groups, methods, reference = _fetch_reference(provet, xero)
+    groups, methods, departments, reference = _fetch_reference(provet, xero)
     try:
         usage = read_usage(provet, groups, start_date=mapping.start_date, limit=args.invoices)
     except (ProvetError, RecordError) as exc:
         raise CliError(str(exc)) from None
     problems = [*usage.row_problems, *check_mapping(
-        mapping, reference, groups, methods, usage.vat_groups, usage.payment_keys, usage.account_numbers)]
+        mapping, reference, groups, methods, usage.vat_groups, usage.payment_keys, usage.account_numbers,
+        departments=departments)]
     if args.json:
         print(json.dumps({
             "ready": not problems,
@@ -397,8 +402,8 @@ def cmd_mapping_suggest(args: argparse.Namespace) -> int:
     mapping_file = MappingFile(profile.paths.mapping_file)
     base = _saved_mapping(profile) if mapping_file.exists() and not args.fresh else None
     provet, xero = _open_for_mapping(profile)
-    groups, methods, reference = _fetch_reference(provet, xero)
-    suggestion = suggest_mapping(reference, groups, methods, base=base)
+    groups, methods, departments, reference = _fetch_reference(provet, xero)
+    suggestion = suggest_mapping(reference, groups, methods, base=base, departments=departments)
     for note in suggestion.notes:
         print(f"provet-xero: {note}", file=sys.stderr)
     if args.save:
@@ -576,6 +581,24 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_tieout(args: argparse.Namespace) -> int:
+    """Exit 0 when every day ties out or each difference has its reason, 1 when some difference has none,
+    2 when it cannot run (bad dates, not connected, no mapping)."""
+    try:
+        start, end = parse_day(args.date_from), parse_day(args.date_to)
+        report = run_tieout(Profile.open(), start, end)
+    except (TieOutRangeError, CannotTieOut) as exc:
+        raise CliError(str(exc)) from None
+    code = EXIT_ATTENTION if report.status == UNEXPLAINED else EXIT_OK
+    if args.json:
+        print(json.dumps({**report.to_json(), "exit_code": code}, indent=2, ensure_ascii=False))
+    elif args.csv:
+        sys.stdout.write(report_csv(report))
+    else:
+        print(report_text(report))
+    return code
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     if not args.headless:
         from provet_xero_gui.ui.app import run_demo  # Qt only when a window is wanted
@@ -669,6 +692,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("conflict_id", type=int, metavar="CONFLICT_ID", help="the number shown by `provet-xero conflicts`")
     p.add_argument("--keep", required=True, choices=("provet", "xero"), help="whose value to keep")
     p.set_defaults(func=cmd_resolve)
+
+    p = sub.add_parser("tieout", help="prove, day by day, that Xero holds what Provet says (and why not)")
+    p.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="last day, YYYY-MM-DD")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="machine-readable output")
+    fmt.add_argument("--csv", action="store_true", help="CSV for a spreadsheet: each day's lines and documents")
+    p.set_defaults(func=cmd_tieout)
 
     p = sub.add_parser("demo", help="the app on the sandbox in a throwaway profile")
     p.add_argument("--headless", action="store_true", help="setup and one full sync in the terminal")

@@ -17,7 +17,7 @@ from enum import IntEnum
 from provet_xero_gui.credentials import CredentialsError
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.client import ProvetCheck, ProvetClient, ProvetError
-from provet_xero_gui.provet.records import PaymentMethod, RecordError, VatGroup
+from provet_xero_gui.provet.records import Department, PaymentMethod, RecordError, VatGroup
 from provet_xero_gui.settings import ProvetSettings
 from provet_xero_gui.store import StoreError
 from provet_xero_gui.sync.context import NotConnected, open_connections
@@ -28,6 +28,7 @@ from provet_xero_gui.sync.mapping import (
     MappingProblem,
     MappingUsage,
     check_mapping,
+    read_departments,
     read_payment_methods,
     read_usage,
     read_vat_groups,
@@ -204,8 +205,9 @@ def choose_organisation(profile: Profile, identity: IdentityClient, tenant_id: s
 
 @dataclass(frozen=True)
 class MappingSources:
-    """What the mapping editor needs: Provet's VAT groups and payment methods, what recent invoices use,
-    Xero's tax rates and accounts, and the saved mapping (None when there is none yet)."""
+    """What the mapping editor needs: Provet's VAT groups, payment methods and departments, what recent
+    invoices use, Xero's tax rates, accounts and tracking categories, and the saved mapping (None when there
+    is none yet)."""
 
     vat_groups: tuple[VatGroup, ...]
     payment_methods: tuple[PaymentMethod, ...]
@@ -213,6 +215,7 @@ class MappingSources:
     reference: XeroReference
     usage: MappingUsage
     saved: Mapping | None
+    departments: tuple[Department, ...] = ()
 
 
 def read_mapping_sources(profile: Profile, *, invoices: int | None = None) -> MappingSources:
@@ -225,7 +228,8 @@ def read_mapping_sources(profile: Profile, *, invoices: int | None = None) -> Ma
     kwargs = {"limit": invoices} if invoices is not None else {}
     usage = read_usage(conns.provet, groups, start_date=saved.start_date if saved else None, **kwargs)
     numbers = sorted(usage.account_numbers | {g.account_number for g in groups if g.account_number})
-    return MappingSources(tuple(groups), tuple(methods), tuple(numbers), reference, usage, saved)
+    departments = read_departments(conns.provet)
+    return MappingSources(tuple(groups), tuple(methods), tuple(numbers), reference, usage, saved, tuple(departments))
 
 
 def check_against(sources: MappingSources, mapping: Mapping) -> list[MappingProblem]:
@@ -233,7 +237,7 @@ def check_against(sources: MappingSources, mapping: Mapping) -> list[MappingProb
     u = sources.usage
     return [*u.row_problems, *check_mapping(mapping, sources.reference, list(sources.vat_groups),
                                             list(sources.payment_methods), u.vat_groups, u.payment_keys,
-                                            u.account_numbers)]
+                                            u.account_numbers, departments=sources.departments)]
 
 
 def save_mapping(profile: Profile, mapping: Mapping) -> None:

@@ -207,6 +207,14 @@ class ProvetSource:
             filters["modified__gte"] = format_datetime(since)
         return self._pages("invoice", Invoice.parse, filters)
 
+    def invoices_dated(
+        self, start: date, end: date, statuses: Sequence[int] = (INVOICE_FINALISED, INVOICE_VOIDED)
+    ) -> ReadBatch[Invoice]:
+        """Invoices in `statuses` whose invoice date is from `start` to `end`, both included (the tie-out)."""
+        filters = {"invoice_date__gte": start.isoformat(), "invoice_date__lte": end.isoformat(),
+                   "status__in": format_id_list(tuple(statuses))}
+        return self._read("invoice", Invoice.parse, filters)
+
     def invoices(self, ids: Iterable[int]) -> ReadBatch[Invoice]:
         """These invoices (any status); ids Provet does not have are simply absent."""
         return self._read_ids("invoice", Invoice.parse, "id__in", ids)
@@ -227,6 +235,11 @@ class ProvetSource:
         """These payments; one that cannot be read is a BadRecord, one Provet no longer has is absent."""
         return self._read_ids("invoicepayment", Payment.parse, "id__in", ids)
 
+    def payments_dated(self, start: date, end: date) -> ReadBatch[Payment]:
+        """Payments (cancelled ones too) whose payment date is from `start` to `end`, both included."""
+        filters = {"payment_date__gte": start.isoformat(), "payment_date__lte": end.isoformat()}
+        return self._read("invoicepayment", Payment.parse, filters)
+
     def changed_payments(self, since: datetime | None) -> ReadBatch[Payment]:
         """Payments created, or cancelled, at or after `since` (cancelled ones have status 99)."""
         return self._read("invoicepayment", Payment.parse, _since(since))
@@ -241,6 +254,11 @@ class ProvetSource:
 
     def phone_numbers(self, ids: Iterable[int]) -> ReadBatch[PhoneNumber]:
         return self._read_ids("phonenumber", PhoneNumber.parse, "id__in", ids)
+
+    def prepayments_created(self, since: datetime, until: datetime) -> ReadBatch[UnallocatedPayment]:
+        """Prepayments created at or after `since` and before `until`."""
+        filters = {"created__gte": format_datetime(since), "created__lt": format_datetime(until)}
+        return self._read("unallocatedpayment", UnallocatedPayment.parse, filters)
 
     def unallocated_payments(
         self, since: datetime | None = None, client_ids: Iterable[int] | None = None

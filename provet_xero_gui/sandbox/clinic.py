@@ -47,7 +47,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
-from provet_xero_gui.sandbox.seed import AccountSeed, ContactSeed, TaxRateSeed, XeroOrgSeed, XeroSeed
+from provet_xero_gui.sandbox.seed import (
+    AccountSeed,
+    ContactSeed,
+    TaxRateSeed,
+    TrackingCategorySeed,
+    XeroOrgSeed,
+    XeroSeed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -1434,6 +1441,13 @@ def _xero_seed() -> XeroSeed:
         contacts=(
             ContactSeed("Hollybrook Farm Ltd", "Helen", "Hollis", "accounts@hollybrook-farm.co.uk"),
             ContactSeed("VetSupplies UK Ltd", email="orders@vetsupplies.example.co.uk", is_customer=False),
+        ),
+        # The accountant reports by clinic site: one option per Provet department, one more for head office,
+        # and the site that closed (archived: its history stays, nothing new may use it).
+        tracking_categories=(
+            TrackingCategorySeed(
+                "Department", (*(d.name for d in DEPARTMENTS), "Head office"), archived_options=("Old Town (closed)",)
+            ),
         ),
     )
     group = XeroOrgSeed(

@@ -41,6 +41,16 @@ class ContactSeed:
 
 
 @dataclass(frozen=True)
+class TrackingCategorySeed:
+    """A tracking category set up in Xero's settings ("Department", "Region"), with its options."""
+
+    name: str
+    options: tuple[str, ...] = ()  # ACTIVE options
+    archived_options: tuple[str, ...] = ()
+    status: str = "ACTIVE"  # ACTIVE | ARCHIVED
+
+
+@dataclass(frozen=True)
 class XeroOrgSeed:
     name: str
     tenant_id: str  # UUID string
@@ -51,6 +61,7 @@ class XeroOrgSeed:
     tax_rates: tuple[TaxRateSeed, ...] = ()
     accounts: tuple[AccountSeed, ...] = ()
     contacts: tuple[ContactSeed, ...] = ()
+    tracking_categories: tuple[TrackingCategorySeed, ...] = ()
 
 
 @dataclass(frozen=True)

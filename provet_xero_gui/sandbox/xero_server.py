@@ -7,7 +7,7 @@ all point at `XeroSandbox.base_url`:
     POST /connect/token                   authorization_code + PKCE, refresh_token (identity.xero.com)
     POST /connect/revocation
     GET  /connections, DELETE /connections/{id}            (api.xero.com; "/Connections" too)
-    /api.xro/2.0/Organisation | TaxRates | Accounts | Contacts[/{id|number}]
+    /api.xro/2.0/Organisation | TaxRates | Accounts | TrackingCategories | Contacts[/{id|number}]
                  Invoices[/{id|number}] | CreditNotes[/{id|number}][/Allocations[/{id}]]
                  Payments[/{id}]
 
@@ -30,20 +30,28 @@ Behaviour the app can rely on (as in the real Xero):
   X-AppMinLimit-Remaining. Over a limit: 429 with X-Rate-Limit-Problem (minute|day|concurrent|
   appminute) and Retry-After in *sandbox* seconds, like the real header; a client on a sped-up
   clock waits `clock.real_seconds(retry_after)`. /connect/* and /connections are not counted.
+- GET TrackingCategories lists the ACTIVE categories with their ACTIVE options; includeArchived=true
+  adds the archived ones. A line item's Tracking is checked against them as Xero checks it, because the
+  app maps Provet departments onto tracking options and an accountant archives options in Xero: each
+  entry names (by Name or TrackingCategoryID) an ACTIVE category and (by Option or TrackingOptionID) one
+  of its ACTIVE options, names compared case-insensitively; at most two categories a line, each once.
+  Anything else is a ValidationError on that element. Stored and echoed in Xero's own spelling with
+  both ids.
 - Access tokens live 30 sandbox minutes, codes 5, refresh tokens 60 days. Every refresh returns a
   new refresh token; the old one keeps working for 30 minutes after its first use, then gives
   400 {"error": "invalid_grant"}.
 
 Test hooks (plain methods, thread-safe; none of them counts against the limits):
     tenant_ids; invoices(t) / credit_notes(t) / contacts(t) / payments(t) / allocations(t) /
-    accounts(t) / tax_rates(t) → lists of frozen records (xero_state); invoice(t, id_or_number);
-    credit_note(t, id_or_number); contact(t, id_or_number); organisation(t) → dict;
+    accounts(t) / tax_rates(t) / tracking_categories(t) → lists of frozen records (xero_state);
+    invoice(t, id_or_number); credit_note(t, id_or_number); contact(t, id_or_number); organisation(t) → dict;
     make_payment(t, invoice_id, amount, account_code, date=None, reference="") — a bank line
     reconciled in Xero; delete_payment(t, payment_id); edit_contact(t, contact_id, **fields) and
     add_contact(t, name, **fields) — by hand in Xero (fields: name, email, first_name, last_name,
     tax_number, contact_number, account_number, status, addresses, phones; addresses/phones as
     Xero JSON); edit_invoice(t, invoice_id, **json_fields); set_lock_date(t, date,
     end_of_year=False); archive_tax_rate(t, tax_type); archive_account(t, code);
+    archive_tracking_option(t, category, option) and archive_tracking_category(t, category) — by name;
     revoke_all_tokens(); expire_access_tokens(); connect(client_id, tenant_ids, scopes) → a token
     answer as after sign-in, without the browser; approve_consent(authorize_url, allow=True,
     tenant_ids=None) → the Location the browser would be sent to (ValueError where Xero shows an
@@ -55,9 +63,9 @@ Test hooks (plain methods, thread-safe; none of them counts against the limits):
 
 Simplifications: sales documents only (ACCREC, ACCRECCREDIT); payments only on invoices (no
 refunds, prepayments or overpayments); documents are updated only when addressed by id (body or
-URL), never matched by number; tracking on lines is stored and echoed, not checked against
-tracking categories; connections are per user and app, like Xero's, so /connections shows every
-organisation the demo user connected to this client.
+URL), never matched by number; tracking categories are read-only (set up in the seed, archived by
+the hooks: the app never writes them); connections are per user and app, like Xero's, so /connections
+shows every organisation the demo user connected to this client.
 """
 
 from __future__ import annotations
@@ -100,6 +108,7 @@ from provet_xero_gui.sandbox.xero_state import (
     OrgState,
     Payment,
     TaxRate,
+    TrackingCategory,
     Txn,
     date_string,
     ms_date,
@@ -331,6 +340,7 @@ class XeroSandbox:
             ("GET", "Organisation", "settings", "/Organisation", self._get_organisation),
             ("GET", "TaxRates", "settings", "/TaxRates", self._get_tax_rates),
             ("GET", "Accounts", "settings", "/Accounts", self._get_accounts),
+            ("GET", "TrackingCategories", "settings", "/TrackingCategories", self._get_tracking_categories),
             ("GET", "Contacts", "contacts", "/Contacts", self._get_contacts),
             ("PUT", "Contacts", "contacts", "/Contacts", self._put_contacts),
             ("POST", "Contacts", "contacts", "/Contacts", self._put_contacts),
@@ -456,6 +466,15 @@ class XeroSandbox:
         if isinstance(rows, Response):
             return rows
         return Response.json(self._envelope("Accounts", _order(rows, req.arg("order"))))
+
+    def _get_tracking_categories(self, req: Request, org: OrgState) -> Response:
+        archived = (req.arg("includeArchived") or "").lower() == "true"
+        rows = [_render_tracking_category(c, archived) for c in org.tracking.values()
+                if archived or c.status == "ACTIVE"]
+        rows = _where_filter(rows, req.arg("where"))
+        if isinstance(rows, Response):
+            return rows
+        return Response.json(self._envelope("TrackingCategories", _order(rows, req.arg("order") or "Name")))
 
     # -- contacts -----------------------------------------------------------------------------
 
@@ -714,6 +733,10 @@ class XeroSandbox:
         with self._lock:
             return list(self._org(tenant_id).tax_rates.values())
 
+    def tracking_categories(self, tenant_id: str) -> list[TrackingCategory]:
+        with self._lock:
+            return list(self._org(tenant_id).tracking.values())
+
     def invoice(self, tenant_id: str, key: str) -> Document:
         """By InvoiceID or InvoiceNumber; KeyError when there is none."""
         with self._lock:
@@ -797,6 +820,25 @@ class XeroSandbox:
         with self._lock:
             org = self._org(tenant_id)
             org.accounts[code] = replace(org.accounts[code], status="ARCHIVED", updated=self.clock.now())
+
+    def archive_tracking_option(self, tenant_id: str, category: str, option: str) -> None:
+        """An option archived in Xero's settings: documents already tagged keep it, new lines may not use it."""
+        with self._lock:
+            org = self._org(tenant_id)
+            found = org.tracking_category({"Name": category})
+            target = found.option({"Option": option}) if found else None
+            if found is None or target is None:
+                raise KeyError(f"{category}: {option}")
+            options = tuple(replace(o, status="ARCHIVED") if o == target else o for o in found.options)
+            org.tracking[found.category_id] = replace(found, options=options)
+
+    def archive_tracking_category(self, tenant_id: str, category: str) -> None:
+        with self._lock:
+            org = self._org(tenant_id)
+            found = org.tracking_category({"Name": category})
+            if found is None:
+                raise KeyError(category)
+            org.tracking[found.category_id] = replace(found, status="ARCHIVED")
 
     def revoke_all_tokens(self) -> None:
         """As if the user disconnected the app in Xero: every token and connection ends."""
@@ -901,6 +943,16 @@ def _render_tax_rate(t: TaxRate) -> dict[str, Any]:
         "CanApplyToRevenue": t.can_apply_to_revenue,
         "DisplayTaxRate": _num(t.rate),
         "EffectiveRate": _num(t.rate),
+    }
+
+
+def _render_tracking_category(c: TrackingCategory, archived: bool) -> dict[str, Any]:
+    return {
+        "TrackingCategoryID": c.category_id,
+        "Name": c.name,
+        "Status": c.status,
+        "Options": [{"TrackingOptionID": o.option_id, "Name": o.name, "Status": o.status}
+                    for o in c.options if archived or o.status == "ACTIVE"],
     }
 
 

@@ -183,6 +183,29 @@ class Account:
 
 
 @dataclass(frozen=True)
+class TrackingOption:
+    option_id: str
+    name: str
+    status: str  # ACTIVE | ARCHIVED
+
+
+@dataclass(frozen=True)
+class TrackingCategory:
+    category_id: str
+    name: str
+    status: str  # ACTIVE | ARCHIVED
+    options: tuple[TrackingOption, ...] = ()
+
+    def option(self, ref: Mapping[str, Any]) -> TrackingOption | None:
+        """By TrackingOptionID, else by Option name (compared as Xero does: case-insensitive)."""
+        wanted_id = str(ref.get("TrackingOptionID") or "").lower()
+        if wanted_id:
+            return next((o for o in self.options if o.option_id == wanted_id), None)
+        wanted = norm_name(str(ref.get("Option") or ""))
+        return next((o for o in self.options if norm_name(o.name) == wanted), None)
+
+
+@dataclass(frozen=True)
 class Contact:
     contact_id: str
     name: str
@@ -352,6 +375,14 @@ class OrgState:
                 last_name=c.last_name, email=c.email, is_customer=c.is_customer,
                 addresses=_default_addresses(), phones=_default_phones(), updated=self.created,
             )
+        # Own random stream, so adding tracking categories to a seed leaves every other id as it was.
+        ids = random.Random(f"{seed.tenant_id}:tracking")
+        self.tracking: dict[str, TrackingCategory] = {}
+        for t in seed.tracking_categories:
+            options = tuple(TrackingOption(new_uuid(ids), name, "ACTIVE") for name in t.options) + tuple(
+                TrackingOption(new_uuid(ids), name, "ARCHIVED") for name in t.archived_options)
+            category = TrackingCategory(new_uuid(ids), t.name, t.status, options)
+            self.tracking[category.category_id] = category
         self.invoices: dict[str, Document] = {}
         self.credit_notes: dict[str, Document] = {}
         self.payments: dict[str, Payment] = {}
@@ -799,14 +830,63 @@ class OrgState:
         tax = _line_tax(line_amount, rate, lat) if given_tax is None else money(given_tax)
         wanted_id = str(item.get("LineItemID") or "").lower()
         line_id = wanted_id if wanted_id in old_by_id else new_uuid(self.rng)
-        tracking = tuple(
-            {"Name": str(t.get("Name", "")), "Option": str(t.get("Option", ""))}
-            for t in item.get("Tracking") or () if isinstance(t, Mapping)
-        )
+        tracking = self._tracking(item.get("Tracking"), errors)
+        if len(errors) > n_errors:
+            return None
         return LineItem(
             line_id, str(item.get("Description") or ""), quantity, unit, code, tax_type, tax, line_amount,
             discount, str(item["ItemCode"]) if item.get("ItemCode") else None, tracking,
         )
+
+    def tracking_category(self, ref: Mapping[str, Any]) -> TrackingCategory | None:
+        """By TrackingCategoryID, else by Name (case-insensitive, as Xero matches it)."""
+        wanted_id = str(ref.get("TrackingCategoryID") or "").lower()
+        if wanted_id:
+            return self.tracking.get(wanted_id)
+        wanted = norm_name(str(ref.get("Name") or ""))
+        return next((c for c in self.tracking.values() if norm_name(c.name) == wanted), None)
+
+    def _tracking(self, raw: Any, errors: list[str]) -> tuple[Mapping[str, str], ...]:
+        """A line's Tracking checked against the organisation's tracking categories, as Xero does: each
+        entry names an ACTIVE category and one of its ACTIVE options, at most two categories, each once.
+        Stored in Xero's own spelling, with both ids, so it reads back the way Xero shows it."""
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            errors.append("Tracking must be a list of tracking categories.")
+            return ()
+        if len(raw) > 2:
+            errors.append("A line item can have at most two tracking categories.")
+            return ()
+        out: list[Mapping[str, str]] = []
+        for entry in raw:
+            if not isinstance(entry, Mapping):
+                errors.append("Each tracking entry must be a JSON object.")
+                continue
+            label = str(entry.get("Name") or entry.get("TrackingCategoryID") or "")
+            category = self.tracking_category(entry)
+            if category is None or category.status != "ACTIVE":
+                errors.append(f"There is no ACTIVE tracking category with the name '{label}'.")
+                continue
+            if any(t["TrackingCategoryID"] == category.category_id for t in out):
+                errors.append(f"The tracking category '{category.name}' can be used only once on a line item.")
+                continue
+            if not (entry.get("Option") or entry.get("TrackingOptionID")):
+                errors.append(f"A tracking option must be specified for the tracking category '{category.name}'.")
+                continue
+            option = category.option(entry)
+            option_label = str(entry.get("Option") or entry.get("TrackingOptionID"))
+            if option is None:
+                errors.append(f"The tracking option '{option_label}' does not exist in the tracking category "
+                              f"'{category.name}'.")
+                continue
+            if option.status != "ACTIVE":
+                errors.append(f"The tracking option '{option.name}' in the tracking category '{category.name}' "
+                              "has been archived and cannot be used.")
+                continue
+            out.append({"Name": category.name, "Option": option.name, "TrackingCategoryID": category.category_id,
+                        "TrackingOptionID": option.option_id})
+        return tuple(out)
 
     def _tax_rate_for_revenue(self, tax_type: str, errors: list[str]) -> Decimal:
         rate = self.tax_rates.get(tax_type)

@@ -67,7 +67,14 @@ from provet_xero_gui.xero.client import (
 )
 from provet_xero_gui.xero.identity import XeroConnectionEnded
 from provet_xero_gui.xero.limits import DayLimitLow
-from provet_xero_gui.xero.reference import Account, Organisation, TaxRate, XeroReference
+from provet_xero_gui.xero.reference import (
+    Account,
+    Organisation,
+    TaxRate,
+    TrackingCategory,
+    TrackingOption,
+    XeroReference,
+)
 
 log = logging.getLogger(__name__)
 
@@ -303,9 +310,11 @@ class SyncEngine:
             d.invoice.related_consolidated_invoice_id for d in run.sent
             if str(d.invoice.id) in linked and d.invoice.related_consolidated_invoice_id
         }
-        self._allocate()
+        # Voids first: a credit note voided in Provet is not allocated, and an original voided before its
+        # credit note was allocated is not refused for the allocation.
         if run.to_void:
             self._void(run.to_void)
+        self._allocate()
         self._advance_cursor(run.newest, since)
 
     def _waiting_ids(self, retry: set[str]) -> set[int]:
@@ -514,6 +523,13 @@ class SyncEngine:
             return
         note_links = self.state.links("credit_note", pending)
         originals = self.state.links("invoice", {info["original"] for info in pending.values()})
+        voided = self.state.links("void", {*pending, *(str(info["original"]) for info in pending.values())})
+        for cn, info in sorted(pending.items()):
+            if cn in voided or str(info["original"]) in voided:
+                self.state.add_links([NewLink("allocation", cn, f"none:{cn}", fingerprint="0")])
+                what = "it was" if cn in voided else "its original invoice was"
+                self.out.notice("info", f"{info['label']}: not allocated, because {what} voided.")
+        pending = {cn: info for cn, info in pending.items() if cn not in voided and str(info["original"]) not in voided}
         refused = self._refused_until_retry("allocation_refused")
         todo = [(cn, info) for cn, info in sorted(pending.items())
                 if cn in note_links and str(info["original"]) in originals and cn not in refused]  # fmt: skip
@@ -573,16 +589,21 @@ class SyncEngine:
         done = self.state.links("void", [i.id for i in invoices])
         refused = self._refused_until_retry("void_refused")
         for inv in invoices:
-            if str(inv.id) in done or str(inv.id) in refused or inv.credit_note:
+            if str(inv.id) in done or str(inv.id) in refused:
                 continue
-            self._check_stop()
-            link = self.state.link("invoice", inv.id)
+            kind = _kind(inv)
+            link = self.state.link(kind, inv.id)
             if link is None:
                 continue
-            self.writer.write("POST Void", {"InvoiceID": link.xero_id},
-                              [{"kind": "void", "provet_id": str(inv.id), "label": inv.label}])
+            self._check_stop()
+            if kind == "credit_note":
+                self.writer.write("POST VoidCreditNote", {"CreditNoteID": link.xero_id},
+                                  [{"kind": "void", "provet_id": str(inv.id), "label": inv.label}])
+            else:
+                self.writer.write("POST Void", {"InvoiceID": link.xero_id},
+                                  [{"kind": "void", "provet_id": str(inv.id), "label": inv.label}])
             if self.state.link("void", inv.id) is not None:
-                self.state.resolve("invoice", inv.id)  # a refusal waiting from an earlier pass is settled
+                self.state.resolve(kind, inv.id)  # a refusal waiting from an earlier pass is settled
 
     def _refused_until_retry(self, cause: str) -> set[str]:
         """Provet ids Xero refused for this cause: asked again only when Retry names them."""
@@ -593,7 +614,8 @@ class SyncEngine:
         cached = self.state.cached("xero_reference")
         if cached:
             value, updated = cached
-            if datetime.fromisoformat(updated) > datetime.now(UTC) - REFERENCE_TTL:
+            # A cache written before tracking categories were read is read again once.
+            if datetime.fromisoformat(updated) > datetime.now(UTC) - REFERENCE_TTL and "tracking_categories" in value:
                 return reference_from_json(value)
         ref = self.xero.reference()
         self.state.cache("xero_reference", reference_to_json(ref))
@@ -615,6 +637,8 @@ def reference_to_json(ref: XeroReference) -> dict[str, Any]:
                          o.end_of_year_lock_date and o.end_of_year_lock_date.isoformat()],
         "tax_rates": [[t.tax_type, t.name, str(t.rate), t.status, t.can_apply_to_revenue] for t in ref.tax_rates],
         "accounts": [[a.code, a.name, a.type, a.status, a.enable_payments, a.tax_type] for a in ref.accounts],
+        "tracking_categories": [[c.name, c.status, c.category_id, [[o.name, o.status, o.option_id] for o in c.options]]
+                                for c in ref.tracking_categories],
     }
 
 
@@ -624,4 +648,6 @@ def reference_from_json(data: dict[str, Any]) -> XeroReference:
         Organisation(name, currency, _date(period) if period else None, _date(year_end) if year_end else None),
         tuple(TaxRate(t[0], t[1], Decimal(t[2]), t[3], bool(t[4])) for t in data["tax_rates"]),
         tuple(Account(a[0], a[1], a[2], a[3], bool(a[4]), a[5]) for a in data["accounts"]),
+        tuple(TrackingCategory(c[0], c[1], tuple(TrackingOption(*o) for o in c[3]), c[2])
+              for c in data.get("tracking_categories", ())),  # absent in caches written before tracking
     )

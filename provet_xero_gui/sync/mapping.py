@@ -1,5 +1,6 @@
 """The mapping from Provet's VAT groups, payment methods and sales accounts onto Xero's tax rates and
-accounts, its JSON file format (DESIGN.md "The command line"), and the check against what Xero has now.
+accounts (and, optionally, departments onto a Xero tracking category's options), its JSON file format
+(DESIGN.md "The command line"), and the check against what Xero has now.
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ from provet_xero_gui.provet.records import (
     PAYMENT_TYPE_NAMES,
     PT_CONSOLIDATED,
     PT_CREDIT_INVOICE,
+    Department,
     InvoiceRow,
     Payment,
     PaymentMethod,
     RecordError,
     VatGroup,
 )
+from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.settings import write_json_atomically
-from provet_xero_gui.xero.reference import XeroReference
+from provet_xero_gui.xero.reference import XeroReference, tracking_key
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,17 @@ class MappingError(ValueError):
 
 
 @dataclass(frozen=True)
+class TrackingChoice:
+    """A Xero tracking category and one of its options, by name (as Xero's API takes them on a line)."""
+
+    category: str
+    option: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"category": self.category, "option": self.option}
+
+
+@dataclass(frozen=True)
 class Mapping:
     vat_groups: dict[str, str] = field(default_factory=dict)  # vatgroup id → TaxType
     payment_methods: dict[str, str] = field(default_factory=dict)  # "type:N" | "method:ID" → account Code
@@ -51,6 +65,8 @@ class Mapping:
     consolidated: str = "gathered"
     start_date: date | None = None
     invoice_status: str = "AUTHORISED"
+    # Optional: department id → the tracking option its invoices' lines carry; unmapped → no tracking.
+    departments: dict[str, TrackingChoice] = field(default_factory=dict)
 
     # --- lookups ----------------------------------------------------------------------------------
     def tax_type(self, vat_group_id: int) -> str | None:
@@ -67,6 +83,9 @@ class Mapping:
                 return code
         return self.payment_methods.get(f"type:{payment_type}") if payment_type is not None else None
 
+    def tracking(self, department_id: int | None) -> TrackingChoice | None:
+        return self.departments.get(str(department_id)) if department_id is not None else None
+
     def sales_account(self, account_number: str, xero_codes: Iterable[str] = ()) -> str | None:
         """Mapped code; else the same code when Xero has it; else the default sales account."""
         if account_number and account_number in self.sales_accounts:
@@ -77,7 +96,7 @@ class Mapping:
 
     # --- file format ------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "version": MAPPING_VERSION,
             "vat_groups": dict(sorted(self.vat_groups.items())),
             "payment_methods": dict(sorted(self.payment_methods.items())),
@@ -89,6 +108,9 @@ class Mapping:
             "start_date": self.start_date.isoformat() if self.start_date else None,
             "invoice_status": self.invoice_status,
         }
+        if self.departments:  # optional: a mapping without it stays byte-for-byte what it was
+            data["departments"] = {k: v.to_json() for k, v in sorted(self.departments.items(), key=_id_order)}
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> Mapping:
@@ -117,6 +139,7 @@ class Mapping:
         if xpm is not None and not _is_id(xpm):
             raise MappingError(f"xero_payments_method {xpm!r} should be a Provet payment method id such as \"7\"")
         return cls(
+            departments=_departments(data),
             vat_groups=vat,
             payment_methods=pay,
             sales_accounts=sales,
@@ -127,6 +150,28 @@ class Mapping:
             start_date=start,
             invoice_status=status,
         )
+
+
+def _id_order(item: tuple[str, Any]) -> tuple[int, str]:
+    return (int(item[0]) if item[0].isdigit() else 1 << 62, item[0])
+
+
+def _departments(data: dict) -> dict[str, TrackingChoice]:
+    value = data.get("departments", {})
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MappingError('departments should be an object of "department id": {"category": ..., "option": ...}')
+    out: dict[str, TrackingChoice] = {}
+    for k, v in value.items():
+        if not _is_id(k):
+            raise MappingError(f"departments: key {k!r} should be a Provet department id such as \"2\"")
+        if not isinstance(v, dict) or not all(isinstance(v.get(n), str) and v[n].strip() for n in ("category",
+                                                                                                   "option")):
+            raise MappingError(f"departments: the value for {k!r} should be {{\"category\": \"<Xero tracking "
+                               f"category>\", \"option\": \"<its option>\"}}, not {json.dumps(v)}")
+        out[k] = TrackingChoice(v["category"].strip(), v["option"].strip())
+    return out
 
 
 def _bad(name: str, value: Any) -> Any:
@@ -255,6 +300,27 @@ class MappingProblem:
         return f"{self.where}: {self.message} — {self.fix}"
 
 
+def tracking_trouble(xero: XeroReference, choice: TrackingChoice) -> str | None:
+    """Why Xero would refuse this tracking option on a new line ("option 'X' of tracking category 'Y', which
+    is archived in Xero"); None when it can be used."""
+    category = xero.tracking_category(choice.category)
+    if category is None:
+        return f"tracking category '{choice.category}', which Xero does not have"
+    if not category.active:
+        return f"tracking category '{category.name}', which is archived in Xero"
+    option = category.option(choice.option)
+    if option is None:
+        return f"option '{choice.option}' of tracking category '{category.name}', which Xero does not have"
+    if not option.active:
+        return f"option '{option.name}' of tracking category '{category.name}', which is archived in Xero"
+    return None
+
+
+def department_label(department_id: str, departments: Iterable[Department]) -> str:
+    found = next((d for d in departments if str(d.id) == department_id), None)
+    return f"department '{found.name}'" if found else f"department {department_id}"
+
+
 def check_mapping(
     mapping: Mapping,
     xero: XeroReference,
@@ -263,11 +329,13 @@ def check_mapping(
     vat_groups_in_use: Iterable[int] = (),
     payment_keys_in_use: Iterable[str] = (),
     account_numbers_in_use: Iterable[str] = (),
+    departments: Iterable[Department] = (),
 ) -> list[MappingProblem]:
     """Every problem, each where it is mapped, with its fix. Empty list = ready to send.
 
     `account_numbers_in_use` (Provet rows' account numbers) adds the sales accounts they reach by the
-    same-code rule: none at all, or an archived one.
+    same-code rule: none at all, or an archived one. `departments` only names them in the messages: an
+    unmapped department is no problem (its invoices go without tracking).
     """
     problems: list[MappingProblem] = []
     groups = {g.id: g for g in vat_groups}
@@ -338,6 +406,14 @@ def check_mapping(
         problems.append(MappingProblem("rounding_account", "No rounding account is chosen: an invoice whose total "
                                        "Xero would round differently cannot be sent.",
                                        "Choose the Xero account for rounding differences."))
+    depts = list(departments)
+    for did, choice in sorted(mapping.departments.items(), key=_id_order):
+        trouble = tracking_trouble(xero, choice)
+        if trouble:
+            problems.append(MappingProblem(
+                f"departments:{did}", f"{_cap(department_label(did, depts))} is mapped to {trouble}.",
+                "Map it to an active option of a Xero tracking category, or remove its mapping (its invoices then "
+                "go to Xero without tracking)."))
     if mapping.xero_payments_method and not any(str(m.id) == mapping.xero_payments_method for m in methods):
         problems.append(MappingProblem("xero_payments_method", f"Provet has no payment method "
                                        f"{mapping.xero_payments_method} for payments made in Xero.",
@@ -437,6 +513,11 @@ def read_payment_methods(provet: ProvetClient) -> list[PaymentMethod]:
     return [PaymentMethod.parse(m) for m in provet.iter_pages("paymentmethod/")]
 
 
+def read_departments(provet: ProvetClient) -> list[Department]:
+    """Provet's departments (one call for a clinic's handful); one that cannot be read is left out."""
+    return list(ProvetSource(provet).departments().records)
+
+
 def read_usage(
     provet: ProvetClient,
     groups: Iterable[VatGroup],
@@ -522,6 +603,7 @@ def suggest_mapping(
     *,
     account_numbers: Iterable[str] = (),
     base: Mapping | None = None,
+    departments: Iterable[Department] = (),
 ) -> Suggestion:
     """A mapping proposed from Xero's tax rates and accounts; whatever `base` already maps is kept.
 
@@ -529,7 +611,8 @@ def suggest_mapping(
     account with the group's account number, else the closest name). Built-in payment types → the account
     that accepts payments with the closest name, else the first bank account; a custom method gets its
     own entry only when its name points at another account than its type. Rounding payments, consolidated
-    invoices and credit invoices are left out (not money into a bank account).
+    invoices and credit invoices are left out (not money into a bank account). A department → the active
+    tracking option with the same name (case and spaces aside) in an active tracking category.
     """
     base = base or Mapping()
     notes: list[str] = []
@@ -605,8 +688,12 @@ def suggest_mapping(
     if rounding is None:
         notes.append("Xero has no account named 'Rounding': choose the account for rounding differences.")
 
+    depts, dept_notes = _suggest_departments(xero, departments, base.departments)
+    notes += dept_notes
+
     mapping = replace(
         base,
+        departments=depts,
         vat_groups=vat,
         payment_methods=pay,
         sales_accounts=sales,
@@ -615,3 +702,24 @@ def suggest_mapping(
         rounding_account=rounding,
     )
     return Suggestion(mapping, tuple(notes))
+
+
+def _suggest_departments(
+    xero: XeroReference, departments: Iterable[Department], mapped: dict[str, TrackingChoice]
+) -> tuple[dict[str, TrackingChoice], list[str]]:
+    out, notes = dict(mapped), []
+    options = [(c, o) for c in xero.tracking_categories if c.active for o in c.options if o.active]
+    for d in sorted(departments, key=lambda d: d.id):
+        if str(d.id) in out:
+            continue
+        same = [(c, o) for c, o in options if tracking_key(o.name) == tracking_key(d.name)]
+        if len(same) == 1:
+            out[str(d.id)] = TrackingChoice(same[0][0].name, same[0][1].name)
+        elif same:
+            names = ", ".join(f"'{c.name}'" for c, _o in same)
+            notes.append(f"Department '{d.name}' is an option in several Xero tracking categories ({names}): choose "
+                         "one, or leave it unmapped.")
+        elif options:
+            notes.append(f"Department '{d.name}' has no tracking option of the same name in Xero: its invoices go "
+                         "without tracking unless you map it.")
+    return out, notes

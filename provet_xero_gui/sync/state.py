@@ -25,6 +25,7 @@ CAUSE_TITLES = {
     "vat_group_unmapped": "VAT group not mapped",
     "vat_group_unknown": "VAT group cannot be told from the row",
     "tax_rate_unusable": "Tax rate cannot be used in Xero",
+    "tracking_option_unusable": "Department's tracking option cannot be used in Xero",
     "sales_account_unmapped": "Sales account not mapped",
     "rounding_account_missing": "No rounding account",
     "lock_date": "Dated on or before Xero's lock date",

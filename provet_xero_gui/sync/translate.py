@@ -3,7 +3,9 @@
 No I/O: everything needed is passed in, so the rules are tested directly (and by property tests).
 Xero computes each line itself (line amount rounded to 2 dp, then tax per line rounded to 2 dp); this
 module computes the same, and where Xero's total would differ from Provet's `total_with_vat` it adds a
-rounding line to the mapped rounding account, so Xero's total always equals Provet's to the cent.
+rounding line to the mapped rounding account, so Xero's total always equals Provet's to the cent. When the
+invoice's department is mapped to a tracking option, every line (the rounding line too) carries it, so
+Xero's tracking reports add up to the department's whole takings.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from provet_xero_gui.provet.records import Invoice, InvoiceRow, VatGroup
-from provet_xero_gui.sync.mapping import Mapping, vat_group_for_row
+from provet_xero_gui.sync.mapping import Mapping, tracking_trouble, vat_group_for_row
 from provet_xero_gui.xero.client import fit
 from provet_xero_gui.xero.reference import XeroReference
 
@@ -48,6 +50,7 @@ class XeroLine:
     account_code: str
     tax_type: str
     discount_rate: Decimal | None = None
+    tracking: tuple[tuple[str, str], ...] = ()  # (category, option) as Xero spells them
 
     def amounts(self, tax_rate: Decimal, line_amount_types: str) -> tuple[Decimal, Decimal]:
         """(LineAmount, TaxAmount) as Xero computes them."""
@@ -71,6 +74,8 @@ class XeroLine:
         }
         if self.discount_rate:
             out["DiscountRate"] = float(self.discount_rate)
+        if self.tracking:
+            out["Tracking"] = [{"Name": category, "Option": option} for category, option in self.tracking]
         return out
 
 
@@ -170,6 +175,9 @@ def translate(
             f"its total is negative ({money(invoice.total_with_vat)}), which Xero does not allow on an invoice",
             "Issue it as a credit note in Provet.",
         )
+    tracking = _tracking(invoice, mapping, xero)
+    if isinstance(tracking, Hold):
+        return tracking
     gross = invoice.vat_calculation_method == VAT_FROM_GROSS
     lat = "Inclusive" if gross else "Exclusive"
     codes = [a.code for a in xero.accounts if a.active]
@@ -202,7 +210,7 @@ def translate(
                 f"row '{row.name}' has sales account {row.account_number or '(none)'}, which is not mapped",
                 "Map the sales account, or choose a default sales account, then Retry.",
             )
-        line = _line(row, sign, gross, account, tax_type)
+        line = _line(row, sign, gross, account, tax_type, tracking)
         amount, tax = line.amounts(rate.rate, lat)
         lines.append(line)
         total += amount if gross else amount + tax
@@ -224,7 +232,8 @@ def translate(
                 f"Xero would total it {total}, not {target}, and no rounding account is chosen",
                 "Choose a rounding account in the mapping, then Retry.",
             )
-        lines.append(XeroLine("Rounding", Decimal(1), difference, mapping.rounding_account, NO_TAX))
+        lines.append(XeroLine("Rounding", Decimal(1), difference, mapping.rounding_account, NO_TAX,
+                              tracking=tracking))
         total += difference
 
     return XeroDocument(
@@ -242,6 +251,27 @@ def translate(
         total=total,
         total_tax=tax_total,
     )
+
+
+def _tracking(invoice: Invoice, mapping: Mapping, xero: XeroReference) -> tuple[tuple[str, str], ...] | Hold:
+    """The invoice's department's tracking option in Xero's own spelling; none when it is not mapped
+    (tracking is optional); a Hold when Xero would refuse the option (archived or gone since mapping)."""
+    choice = mapping.tracking(invoice.department_id)
+    if choice is None:
+        return ()
+    trouble = tracking_trouble(xero, choice)
+    if trouble:
+        return Hold(
+            "tracking_option_unusable",
+            f"its department (Provet id {invoice.department_id}) is mapped to {trouble}, so Xero would refuse "
+            "its lines",
+            "Map the department to an active tracking option (or make the option active again in Xero, or remove "
+            "the department's mapping to send it without tracking), then Retry.",
+        )
+    category = xero.tracking_category(choice.category)
+    option = category.option(choice.option) if category else None
+    assert category is not None and option is not None
+    return ((category.name, option.name),)
 
 
 def _vat_group_unknown(row: InvoiceRow, groups: Sequence[VatGroup], problem: str | None) -> Hold:
@@ -278,7 +308,10 @@ def rounding_tolerance(rows: Sequence[InvoiceRow]) -> Decimal:
     )
 
 
-def _line(row: InvoiceRow, sign: Decimal, gross: bool, account: str, tax_type: str) -> XeroLine:
+def _line(
+    row: InvoiceRow, sign: Decimal, gross: bool, account: str, tax_type: str,
+    tracking: tuple[tuple[str, str], ...] = (),
+) -> XeroLine:
     """One Xero line for a Provet row: a discount becomes DiscountRate, a surcharge goes into the price."""
     price = row.price_with_vat if gross else row.price
     quantity = row.quantity * sign
@@ -294,4 +327,4 @@ def _line(row: InvoiceRow, sign: Decimal, gross: bool, account: str, tax_type: s
     if quantity == 0:
         # Xero refuses a zero quantity; the row is worth nothing either way, so send 1 × 0.
         quantity, unit = Decimal(1), Decimal(0)
-    return XeroLine(description, quantity, unit, account, tax_type, discount)
+    return XeroLine(description, quantity, unit, account, tax_type, discount, tracking)

@@ -94,6 +94,8 @@ class JournalWriter:
                 return [p]
             case "POST Void":
                 return [self.xero.void_invoice(p["InvoiceID"], key)]
+            case "POST VoidCreditNote":
+                return [self.xero.void_credit_note(p["CreditNoteID"], key)]
             case "PUT Payments":
                 return self.xero.put_payments(p, key)
             case "POST DeletePayment":
@@ -122,7 +124,7 @@ class JournalWriter:
                     links.append(NewLink("allocation", doc["provet_id"], f"{res['CreditNoteID']}:{res['InvoiceID']}",
                                          fingerprint=str(res["Amount"])))
                     continue
-                case "POST Void":
+                case "POST Void" | "POST VoidCreditNote":
                     links.append(NewLink("void", doc["provet_id"], res.xero_id))
                     continue
                 case "POST DeletePayment":
@@ -191,6 +193,8 @@ def _allocation_due(doc: dict[str, Any]) -> list[NewLink]:
 _REFUSALS: dict[str, tuple[str, str, str, str]] = {
     "POST Void": ("invoice", "void_refused", "it was voided in Provet, but Xero refused to void it",
                   "Remove the payments in Xero (or decide with the accountant), then Retry."),
+    "POST VoidCreditNote": ("credit_note", "void_refused", "it was voided in Provet, but Xero refused to void it",
+                            "Remove its allocation and refunds in Xero (or decide with the accountant), then Retry."),
     "PUT Allocation": ("credit_note", "allocation_refused", "Xero refused to allocate it to its original invoice",
                        "Allocate it by hand in Xero, or Retry once the invoice owes it again."),
 }

@@ -27,6 +27,7 @@ MAPPING_CAUSES: dict[str, str] = {
     "rounding_account_missing": "rounding_account",
     "payment_method_unmapped": "payment_methods",
     "xero_payments_method_missing": "xero_payments_method",
+    "tracking_option_unusable": "departments",
 }
 
 COLUMNS = ("Document", "Why it waits", "What to do")
@@ -34,6 +35,7 @@ _GROUP_RE = re.compile(r"VAT group '(.+?)'")
 _CUSTOM_RE = re.compile(r"custom method (\d+)")
 _METHOD_RE = re.compile(r"payment method \('(.+?)'")
 _ACCOUNT_RE = re.compile(r"has sales account (\S+?),")
+_DEPARTMENT_RE = re.compile(r"department \(Provet id (\d+)\)")
 _TYPE_BY_NAME = {name.casefold(): number for number, name in PAYMENT_TYPE_NAMES.items()}
 
 
@@ -60,6 +62,10 @@ def where_for(item: AttentionItem, vat_group_ids: Mapping[str, int] | None = Non
         if account and account.group(1) != "(none)":
             return f"sales_accounts:{account.group(1)}"
         return "default_sales_account"
+    elif section == "departments":
+        department = _DEPARTMENT_RE.search(item.reason)
+        if department:
+            return f"departments:{department.group(1)}"
     return section
 
 

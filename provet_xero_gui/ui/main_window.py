@@ -1,4 +1,4 @@
-"""The main window: Dashboard, Mapping, Attention, Conflicts and Log pages, menus and shortcuts.
+"""The main window: Dashboard, Mapping, Attention, Conflicts, Tie-out and Log pages, menus and shortcuts.
 
 It wires the controller's signals to the pages and the pages' requests back to the controller. It makes
 no decisions about syncing and does no slow work itself.
@@ -58,12 +58,14 @@ class MainWindow(QMainWindow):
                                          "The attention list is not part of this build yet.", **context)
         self.conflict_page = build_page(f"{UI}.conflict_view", "ConflictView",
                                         "The conflict view is not part of this build yet.", **context)
+        self.tieout_page = build_page(f"{UI}.tieout_view", "TieOutView",
+                                      "The tie-out is not part of this build yet.", **context)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Pages")
         self.tabs.setDocumentMode(True)
         for page, title in ((self.dashboard, "&Dashboard"), (self.mapping_page, "&Mapping"),
                             (self.attention_page, "&Attention"), (self.conflict_page, "&Conflicts"),
-                            (self.log_view, "&Log")):
+                            (self.tieout_page, "&Tie-out"), (self.log_view, "&Log")):
             self.tabs.addTab(page, title)
         self.setCentralWidget(self.tabs)
 

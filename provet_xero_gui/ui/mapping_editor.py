@@ -1,6 +1,6 @@
-"""The mapping editor: Provet VAT groups, payment methods and sales account numbers on the left, the Xero
-tax rates and accounts they can go to on the right; drag a target onto a row (or pick it with the keyboard)
-to map it. Plus the mapping's other settings and the JSON file import/export.
+"""The mapping editor: Provet VAT groups, payment methods, sales account numbers and departments on the left,
+the Xero tax rates, accounts and tracking options they can go to on the right; drag a target onto a row (or
+pick it with the keyboard) to map it. Plus the mapping's other settings and the JSON file import/export.
 
 A pure view: the window's worker fetches Provet's and Xero's data and runs `mapping check`; the editor is
 handed the results (`set_sources`, `set_mapping`, `show_problems`) and reports every change
@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from provet_xero_gui.provet.records import PAYMENT_TYPE_NAMES, PaymentMethod, VatGroup
+from provet_xero_gui.provet.records import PAYMENT_TYPE_NAMES, Department, PaymentMethod, VatGroup
 from provet_xero_gui.sync.mapping import (
     Mapping,
     MappingError,
@@ -52,6 +52,7 @@ from provet_xero_gui.sync.mapping import (
 from provet_xero_gui.ui.mapping_models import (
     SECTIONS,
     CodeRole,
+    DepartmentSectionModel,
     MappingSectionModel,
     PaymentSectionModel,
     SalesSectionModel,
@@ -59,12 +60,14 @@ from provet_xero_gui.ui.mapping_models import (
     TargetListModel,
     VatSectionModel,
     account_type_words,
+    department_rows,
     dot_icon,
     payment_account_targets,
     payment_rows,
     sales_account_targets,
     sales_rows,
     tax_rate_targets,
+    tracking_targets,
     vat_rows,
 )
 from provet_xero_gui.xero.reference import XeroReference
@@ -93,15 +96,19 @@ class SectionPage(QWidget):
         target_words: str,
         list_title: str,
         top: QWidget | None = None,
+        note: str = "Highlighted rows are used on recent invoices but not mapped.",
+        empty_text: str = "Xero has nothing suitable here yet (or Xero's data has not been read): add it in Xero, "
+                          "then reload.",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.model = model
         self.targets = targets
+        self._empty_text = empty_text
 
         hint = QLabel(
             f"Drag {_a(target_words)} from the right onto {_a(item_words)} to map it, or select a row and choose in "
-            "“Map to”. Delete removes a row's mapping. Highlighted rows are used on recent invoices but not mapped."
+            f"“Map to”. Delete removes a row's mapping. {note}"
         )
         hint.setWordWrap(True)
 
@@ -290,8 +297,7 @@ class SectionPage(QWidget):
     def _targets_reset(self) -> None:
         empty = self.targets.rowCount() == 0
         self.empty_label.setVisible(empty)
-        self.empty_label.setText("Xero has nothing suitable here yet (or Xero's data has not been read): add it in "
-                                 "Xero, then reload." if empty else "")
+        self.empty_label.setText(self._empty_text if empty else "")
         self.refresh()
 
     def fit_columns(self) -> None:
@@ -325,6 +331,7 @@ class MappingEditor(QWidget):
         self._groups: list[VatGroup] = []
         self._methods: list[PaymentMethod] = []
         self._numbers: list[str] = []
+        self._departments: list[Department] = []
         self._usage: MappingUsage | None = None
         self._problems: list[MappingProblem] = []
         self._loading = False
@@ -333,6 +340,7 @@ class MappingEditor(QWidget):
             "vat_groups": VatSectionModel(self),
             "payment_methods": PaymentSectionModel(self),
             "sales_accounts": SalesSectionModel(self),
+            "departments": DepartmentSectionModel(self),
         }
         self.target_models: dict[str, TargetListModel] = {s: TargetListModel(s, self) for s in SECTIONS}
         for model in self.models.values():
@@ -365,11 +373,18 @@ class MappingEditor(QWidget):
                                           item_words="account number", target_words="sales account",
                                           list_title="Xero sales accounts — drag one onto an account number:",
                                           top=default_row),
+            "departments": SectionPage(
+                self.models["departments"], self.target_models["departments"], item_words="department",
+                target_words="tracking option",
+                list_title="Xero tracking options (their category after the dot) — drag one onto a department:",
+                note="Optional: an unmapped department's invoices go to Xero without tracking.",
+                empty_text="Xero has no active tracking category with options. Tracking is optional: add a "
+                           "category (e.g. “Department”) in Xero's settings and reload to use it."),
         }
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Mapping sections")
         self._titles = {"vat_groups": "VAT groups", "payment_methods": "Payment methods",
-                        "sales_accounts": "Sales accounts"}
+                        "sales_accounts": "Sales accounts", "departments": "Departments → tracking"}
         for section, page in self.pages.items():
             self.tabs.addTab(page, self._titles[section])
         self.tabs.addTab(self.settings_page, "Other settings")
@@ -383,7 +398,8 @@ class MappingEditor(QWidget):
         self.export_button.clicked.connect(self._export_clicked)
         self.suggest_button = QPushButton("S&uggest for unmapped")
         self.suggest_button.setAccessibleName("Suggest Xero targets for what is not mapped yet")
-        self.suggest_button.setToolTip("Fills in what is not mapped from Xero's tax rates and accounts; "
+        self.suggest_button.setToolTip("Fills in what is not mapped from Xero's tax rates, accounts and tracking "
+                                       "options; "
                                        "keeps everything already mapped.")
         self.suggest_button.clicked.connect(self.suggest)
         self.check_button = QPushButton("&Check with Xero")
@@ -611,9 +627,11 @@ class MappingEditor(QWidget):
         account_numbers: Sequence[str],
         xero: XeroReference,
         in_use: MappingUsage | None,
+        departments: Sequence[Department] = (),
     ) -> None:
         """What Provet and Xero have now (read by the window's worker) and what recent invoices use."""
         with self._quiet():
+            self._departments = list(departments)
             self._set_sources(vat_groups, payment_methods, account_numbers, xero, in_use)
         self._load_settings()
         self._update_titles()
@@ -631,6 +649,7 @@ class MappingEditor(QWidget):
         self.target_models["vat_groups"].set_targets(tax_rate_targets(xero))
         self.target_models["payment_methods"].set_targets(payment_account_targets(xero))
         self.target_models["sales_accounts"].set_targets(sales_account_targets(xero))
+        self.target_models["departments"].set_targets(tracking_targets(xero))
         none = Target("", "(none)")
         self.sales_targets.set_targets([none, *sales_account_targets(xero)])
         accounts = sorted((a for a in xero.accounts if a.active), key=lambda a: a.code)
@@ -717,7 +736,7 @@ class MappingEditor(QWidget):
             self._say("Xero's tax rates and accounts have not been read yet.", error=True)
             return
         suggestion = suggest_mapping(self._xero, self._groups, self._methods, account_numbers=self._numbers,
-                                     base=self._mapping)
+                                     base=self._mapping, departments=self._departments)
         changed = suggestion.mapping != self._mapping
         if changed:
             self._apply(suggestion.mapping, emit=True)
@@ -761,6 +780,7 @@ class MappingEditor(QWidget):
             "vat_groups": vat_rows(self._groups, self._usage, self._mapping),
             "payment_methods": payment_rows(self._methods, self._usage, self._mapping),
             "sales_accounts": sales_rows(self._numbers, self._groups, self._usage, self._mapping),
+            "departments": department_rows(self._departments, self._mapping),
         }
         for section, rows in wanted.items():
             model = self.models[section]

@@ -1,7 +1,8 @@
 """The Qt models behind the mapping editor.
 
-Left of each section: a table of Provet items (VAT groups, payment methods, sales account numbers) with
-the Xero target each is mapped to and its status. Right: the Xero targets that suit that section. A target
+Left of each section: a table of Provet items (VAT groups, payment methods, sales account numbers,
+departments) with the Xero target each is mapped to and its status. Right: the Xero targets that suit that
+section (a department's target is a tracking option, coded as `tracking_code`). A target
 is dragged as `TARGET_MIME` (JSON `{"section": ..., "code": ...}`), so a tax rate can never land on a
 payment method, and the table model's `dropMimeData` turns a drop on a row into a mapping. The models never
 hold the mapping as their own truth: they emit `edited(Mapping)` and the editor hands the new mapping back
@@ -27,12 +28,12 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 
-from provet_xero_gui.provet.records import PAYMENT_TYPE_NAMES, PaymentMethod, VatGroup
-from provet_xero_gui.sync.mapping import NOT_MONEY_TYPES, Mapping, MappingProblem, MappingUsage
+from provet_xero_gui.provet.records import PAYMENT_TYPE_NAMES, Department, PaymentMethod, VatGroup
+from provet_xero_gui.sync.mapping import NOT_MONEY_TYPES, Mapping, MappingProblem, MappingUsage, TrackingChoice
 from provet_xero_gui.xero.reference import XeroReference
 
 TARGET_MIME = "application/x-provet-xero-target"
-SECTIONS = ("vat_groups", "payment_methods", "sales_accounts")
+SECTIONS = ("vat_groups", "payment_methods", "sales_accounts", "departments")
 SALES_ACCOUNT_TYPES = ("REVENUE", "SALES", "OTHERINCOME")
 
 CodeRole = Qt.ItemDataRole.UserRole + 1  # the Xero code (TaxType / account Code) of a target or of a row's mapping
@@ -108,6 +109,27 @@ def payment_account_targets(xero: XeroReference) -> list[Target]:
 def sales_account_targets(xero: XeroReference) -> list[Target]:
     accounts = sorted((a for a in xero.accounts if a.active and a.type in SALES_ACCOUNT_TYPES), key=lambda a: a.code)
     return [Target(a.code, a.label, f"tax {a.tax_type or 'none'}") for a in accounts]
+
+
+_UNIT_SEPARATOR = "\x1f"  # never typed in a name: a tracking option's code is "category<US>option"
+
+
+def tracking_code(choice: TrackingChoice) -> str:
+    return f"{choice.category}{_UNIT_SEPARATOR}{choice.option}"
+
+
+def tracking_choice(code: str) -> TrackingChoice:
+    category, _, option = code.partition(_UNIT_SEPARATOR)
+    return TrackingChoice(category, option)
+
+
+def tracking_targets(xero: XeroReference) -> list[Target]:
+    """The options a new line may carry now: active options of active tracking categories."""
+    return [
+        Target(tracking_code(TrackingChoice(c.name, o.name)), o.name, c.name)
+        for c in xero.tracking_categories if c.active
+        for o in c.options if o.active
+    ]
 
 
 def encode_target(section: str, code: str) -> QMimeData:
@@ -275,6 +297,15 @@ def sales_rows(
     return rows
 
 
+def department_rows(departments: Iterable[Department], mapping: Mapping) -> list[SourceRow]:
+    """Provet's departments, and any department a (imported) mapping names that Provet no longer has."""
+    rows = [SourceRow(str(d.id), d.name, f"id {d.id}") for d in sorted(departments, key=lambda d: d.id)]
+    known = {r.key for r in rows}
+    for key in sorted(set(mapping.departments) - known, key=lambda k: int(k) if k.isdigit() else 1 << 62):
+        rows.append(SourceRow(key, f"Department {key}", "not in Provet"))
+    return rows
+
+
 class MappingSectionModel(QAbstractTableModel):
     """The Provet items of one section, each with its Xero target and status; drops of targets map them."""
 
@@ -330,8 +361,16 @@ class MappingSectionModel(QAbstractTableModel):
     def problems_of(self, key: str) -> list[MappingProblem]:
         return self._problems.get(key, [])
 
+    def codes(self) -> dict[str, str]:
+        """The section's own mappings as key → target code (what the target lists carry)."""
+        return dict(getattr(self._mapping, self.section))
+
+    def with_codes(self, codes: dict[str, str]) -> Mapping:
+        """The mapping with this section's own mappings replaced."""
+        return replace(self._mapping, **{self.section: codes})
+
     def explicit(self, key: str) -> str | None:
-        return getattr(self._mapping, self.section).get(key)
+        return self.codes().get(key)
 
     def shown(self, key: str) -> Shown:
         """A row's own mapping; sections with a fallback rule override this."""
@@ -494,7 +533,7 @@ class MappingSectionModel(QAbstractTableModel):
         item = self.row(row)
         if item is None:
             return False
-        current: dict[str, str] = dict(getattr(self._mapping, self.section))
+        current = self.codes()
         if code is None:
             if item.key not in current:
                 return False
@@ -503,7 +542,7 @@ class MappingSectionModel(QAbstractTableModel):
             if current.get(item.key) == code:
                 return True
             current[item.key] = code
-        self._mapping = replace(self._mapping, **{self.section: current})
+        self._mapping = self.with_codes(current)
         self._changed_all()
         self.edited.emit(self._mapping)
         return True
@@ -560,3 +599,46 @@ class SalesSectionModel(MappingSectionModel):
         if default:
             return Shown(default, False, "default", "Goes to the default sales account")
         return Shown(None, False)
+
+
+class DepartmentSectionModel(MappingSectionModel):
+    """Provet departments → a Xero tracking option. Optional: an unmapped department's invoices simply go
+    without tracking, so it is never flagged; a mapped one whose option Xero cannot use is (from the check)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__("departments", ("Department", "Provet", "Xero tracking option", "Status"), parent)
+
+    def codes(self) -> dict[str, str]:
+        return {k: tracking_code(v) for k, v in self._mapping.departments.items()}
+
+    def with_codes(self, codes: dict[str, str]) -> Mapping:
+        return replace(self._mapping, departments={k: tracking_choice(c) for k, c in codes.items()})
+
+    def label(self, code: str) -> str:
+        choice = tracking_choice(code)
+        text = f"{choice.category}: {choice.option}"
+        category = self._xero.tracking_category(choice.category) if self._xero else None
+        option = category.option(choice.option) if category else None
+        if self._xero is None:
+            return text
+        if category is None or option is None:
+            return f"{text} (not in Xero)"
+        text = f"{category.name}: {option.name}"  # as Xero spells them
+        return text if category.active and option.active else f"{text} (archived in Xero)"
+
+    def status_text(self, row: int) -> str:
+        if self.state(row) == "unmapped":
+            return "No tracking (optional)"
+        return super().status_text(row)
+
+    def explanation(self, row: int) -> str:
+        state = self.state(row)
+        item = self._rows[row]
+        if state == "unmapped":
+            return "Not mapped: its invoices go to Xero without tracking. Drag a tracking option onto it to tag " \
+                   "every line of its invoices."
+        if state == "mapped":
+            choice = tracking_choice(self.explicit(item.key) or "")
+            return f"Every line of its invoices (the rounding line too) is tagged {choice.category}: " \
+                   f"{choice.option} in Xero."
+        return super().explanation(row)

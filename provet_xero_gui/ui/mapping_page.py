@@ -66,13 +66,13 @@ class MappingPage(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        """Read VAT groups, payment methods, Xero's tax rates and accounts and the saved mapping again."""
+        """Read VAT groups, payment methods, departments, Xero's reference data and the saved mapping again."""
         if self._busy:
             return
         self._busy = True
         self._loaded = True
-        self.message.setText("Reading VAT groups and payment methods from Provet, and tax rates and accounts "
-                             "from Xero…")
+        self.message.setText("Reading VAT groups, payment methods and departments from Provet, and tax rates, "
+                             "accounts and tracking categories from Xero…")
         self.retry_button.setEnabled(False)
         profile = self._profile
         self._background.run(lambda: setup.read_mapping_sources(profile), on_done=self._arrived,
@@ -83,7 +83,7 @@ class MappingPage(QWidget):
         self.retry_button.setEnabled(True)
         self.setup_button.hide()
         self.editor.set_sources(sources.vat_groups, sources.payment_methods, sources.account_numbers,
-                                sources.reference, sources.usage)
+                                sources.reference, sources.usage, departments=sources.departments)
         self.editor.set_mapping(sources.saved or Mapping())
         problems = setup.check_against(sources, sources.saved or Mapping())
         self.editor.show_problems(problems)

@@ -282,8 +282,8 @@ class _SimpleMappingPanel(QWidget):
         self._show_summary()
 
     def set_sources(self, vat_groups: Sequence[Any], payment_methods: Sequence[Any], account_numbers: Sequence[str],
-                    xero: Any, in_use: Any) -> None:
-        self._sources = (vat_groups, payment_methods, account_numbers, xero)
+                    xero: Any, in_use: Any, departments: Sequence[Any] = ()) -> None:
+        self._sources = (vat_groups, payment_methods, account_numbers, xero, departments)
 
     def set_mapping(self, mapping: Mapping) -> None:
         self._mapping = mapping
@@ -303,8 +303,9 @@ class _SimpleMappingPanel(QWidget):
         if self._sources is None:
             self.message.error("Xero's tax rates and accounts have not been read yet.")
             return
-        groups, methods, numbers, xero = self._sources
-        suggestion = suggest_mapping(xero, groups, methods, account_numbers=numbers, base=self._mapping)
+        groups, methods, numbers, xero, departments = self._sources
+        suggestion = suggest_mapping(xero, groups, methods, account_numbers=numbers, base=self._mapping,
+                                     departments=departments)
         self.set_mapping(suggestion.mapping)
         self.message.note(" ".join(("Suggestions filled in.", *suggestion.notes)))
         self.mapping_changed.emit(self._mapping)
@@ -978,7 +979,7 @@ class SetupWizard(QDialog):
         self.mapping_busy_text.setText("")
         self._sources = sources
         self.editor.set_sources(sources.vat_groups, sources.payment_methods, sources.account_numbers,
-                                sources.reference, sources.usage)
+                                sources.reference, sources.usage, departments=sources.departments)
         self.editor.setEnabled(True)
         if sources.saved is not None and not self._mapping_dirty:
             self.editor.set_mapping(sources.saved)

@@ -28,7 +28,14 @@ from xero_python.api_client.oauth2 import OAuth2Token
 from xero_python.exceptions import ApiException
 
 from provet_xero_gui.xero.limits import DayLimitLow, XeroLimiter
-from provet_xero_gui.xero.reference import Account, Organisation, TaxRate, XeroReference
+from provet_xero_gui.xero.reference import (
+    Account,
+    Organisation,
+    TaxRate,
+    TrackingCategory,
+    TrackingOption,
+    XeroReference,
+)
 
 log = logging.getLogger(__name__)
 
@@ -418,6 +425,9 @@ class XeroClient:
         org = self.call("GET Organisation", self.api.get_organisations)["Organisations"][0]
         taxes = self.call("GET TaxRates", self.api.get_tax_rates)["TaxRates"]
         accounts = self.call("GET Accounts", self.api.get_accounts)["Accounts"]
+        # Archived ones too: the mapping check tells "archived in Xero" from "Xero has no such option".
+        tracking = self.call("GET TrackingCategories", self.api.get_tracking_categories,
+                             include_archived=True).get("TrackingCategories") or []
         return XeroReference(
             Organisation(
                 name=str(org.get("Name") or ""),
@@ -447,6 +457,7 @@ class XeroClient:
                 for a in accounts
                 if a.get("Code")
             ),
+            tuple(_tracking_category(c) for c in tracking if isinstance(c, dict) and c.get("Name")),
         )
 
     # --- writes ---------------------------------------------------------------------------------------
@@ -480,6 +491,12 @@ class XeroClient:
         data = self.call("POST Invoices/{id}", self.api.update_invoice, invoice_id=invoice_id,
                          invoices={"Invoices": [{"InvoiceID": invoice_id, "Status": "VOIDED"}]}, idempotency_key=key)
         return XeroDocumentState.parse(data["Invoices"][0])
+
+    def void_credit_note(self, credit_note_id: str, key: str) -> XeroDocumentState:
+        data = self.call("POST CreditNotes/{id}", self.api.update_credit_note, credit_note_id=credit_note_id,
+                         credit_notes={"CreditNotes": [{"CreditNoteID": credit_note_id, "Status": "VOIDED"}]},
+                         idempotency_key=key)
+        return XeroDocumentState.parse(data["CreditNotes"][0])
 
     def put_payments(self, payments: list[dict[str, Any]], key: str) -> list[XeroPaymentState]:
         data = self.call("PUT Payments", self.api.create_payments, payments={"Payments": payments},
@@ -633,6 +650,20 @@ class XeroClient:
             data = self.call("GET Payments", self.api.get_payments, where=where, page=1, page_size=PAGE_SIZE)
             out += [XeroPaymentState.parse(e) for e in data.get("Payments", [])]
         return out
+
+
+def _tracking_category(c: dict[str, Any]) -> TrackingCategory:
+    return TrackingCategory(
+        name=str(c.get("Name") or ""),
+        status=str(c.get("Status") or "ACTIVE"),
+        options=tuple(
+            TrackingOption(str(o.get("Name") or ""), str(o.get("Status") or "ACTIVE"),
+                           str(o.get("TrackingOptionID") or ""))
+            for o in c.get("Options") or []
+            if isinstance(o, dict) and o.get("Name")
+        ),
+        category_id=str(c.get("TrackingCategoryID") or ""),
+    )
 
 
 def _quote(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Xero reference data the mapping is checked against: tax rates, accounts, the organisation."""
+"""Xero reference data the mapping is checked against: tax rates, accounts, tracking categories, the organisation."""
 
 from __future__ import annotations
 
@@ -56,14 +56,54 @@ class Organisation:
         return max(dates) if dates else None
 
 
+def tracking_key(name: str) -> str:
+    """How tracking names are compared: trimmed, inner spaces collapsed, case-insensitive (a mapping file
+    typed by hand still finds "Main street" when Xero spells it "Main Street")."""
+    return " ".join(name.split()).casefold()
+
+
+@dataclass(frozen=True)
+class TrackingOption:
+    name: str
+    status: str  # ACTIVE | ARCHIVED | DELETED
+    option_id: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.status == "ACTIVE"
+
+
+@dataclass(frozen=True)
+class TrackingCategory:
+    """A Xero tracking category ("Department", "Region") and its options, archived ones included."""
+
+    name: str
+    status: str  # ACTIVE | ARCHIVED | DELETED
+    options: tuple[TrackingOption, ...] = ()
+    category_id: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.status == "ACTIVE"
+
+    def option(self, name: str) -> TrackingOption | None:
+        wanted = tracking_key(name)
+        return next((o for o in self.options if tracking_key(o.name) == wanted), None)
+
+
 @dataclass(frozen=True)
 class XeroReference:
     organisation: Organisation
     tax_rates: tuple[TaxRate, ...]
     accounts: tuple[Account, ...]
+    tracking_categories: tuple[TrackingCategory, ...] = ()
 
     def tax_rate(self, tax_type: str) -> TaxRate | None:
         return next((t for t in self.tax_rates if t.tax_type == tax_type), None)
 
     def account(self, code: str) -> Account | None:
         return next((a for a in self.accounts if a.code == code), None)
+
+    def tracking_category(self, name: str) -> TrackingCategory | None:
+        wanted = tracking_key(name)
+        return next((c for c in self.tracking_categories if tracking_key(c.name) == wanted), None)

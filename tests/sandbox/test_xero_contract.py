@@ -239,3 +239,33 @@ def test_sdk_sees_errors_as_its_exceptions(sdk: Any) -> None:
     assert mixed.has_errors is True and mixed.status_attribute_string == "ERROR"
     with pytest.raises(NotFoundException):
         sdk.get_invoice(CLINIC, "00000000-0000-4000-8000-000000000000")
+
+
+# -- tracking categories --------------------------------------------------------------------------------
+
+
+def test_tracking_categories_match_spec_and_parse_with_the_sdk(xero_http: XeroHttp, sdk: Any) -> None:
+    """Like Xero: active categories and options by default, archived ones only with includeArchived=true."""
+    active = xero_http.get("/TrackingCategories").json()["TrackingCategories"]  # checked against the spec
+    assert {c["Name"]: [o["Name"] for o in c["Options"]] for c in active} == {
+        "Project": ["Alpha"], "Region": ["North", "South"]}
+    every = xero_http.get("/TrackingCategories", params={"includeArchived": "true"}).json()["TrackingCategories"]
+    by_name = {c["Name"]: c for c in every}
+    assert by_name["Old projects"]["Status"] == "ARCHIVED"
+    assert {o["Name"]: o["Status"] for o in by_name["Region"]["Options"]} == {
+        "North": "ACTIVE", "South": "ACTIVE", "West": "ARCHIVED"}
+    parsed = sdk.get_tracking_categories(CLINIC, include_archived=True).tracking_categories
+    region = next(c for c in parsed if c.name == "Region")
+    assert region.tracking_category_id == by_name["Region"]["TrackingCategoryID"]
+    assert {o.name: getattr(o.status, "value", o.status) for o in region.options}["West"] == "ARCHIVED"
+
+
+def test_line_tracking_reads_back_in_xeros_spelling_with_ids(xero_http: XeroHttp) -> None:
+    body = invoice_json("PV-T1")
+    body["LineItems"][0]["Tracking"] = [{"Name": "region", "Option": "NORTH"}]
+    made = _one(xero_http.put("/Invoices", {"Invoices": [body]}), "Invoices")  # request and answer checked
+    region = next(c for c in xero_http.get("/TrackingCategories").json()["TrackingCategories"] if c["Name"] == "Region")
+    north = next(o for o in region["Options"] if o["Name"] == "North")
+    got = _one(xero_http.get(f"/Invoices/{made['InvoiceID']}"), "Invoices")["LineItems"][0]["Tracking"]
+    assert got == [{"Name": "Region", "Option": "North", "TrackingCategoryID": region["TrackingCategoryID"],
+                    "TrackingOptionID": north["TrackingOptionID"]}]

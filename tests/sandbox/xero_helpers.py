@@ -15,7 +15,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 import yaml
 
-from provet_xero_gui.sandbox.seed import AccountSeed, ContactSeed, TaxRateSeed, XeroOrgSeed, XeroSeed
+from provet_xero_gui.sandbox.seed import (
+    AccountSeed,
+    ContactSeed,
+    TaxRateSeed,
+    TrackingCategorySeed,
+    XeroOrgSeed,
+    XeroSeed,
+)
 from provet_xero_gui.sandbox.xero_server import DEFAULT_REDIRECT_URIS, DEMO_CLIENT_ID, XeroSandbox
 
 SPECS = Path("/work/shared/specs/xero")
@@ -44,10 +51,17 @@ _ACCOUNTS = (
 )
 
 
+_TRACKING = (
+    TrackingCategorySeed("Region", ("North", "South"), archived_options=("West",)),
+    TrackingCategorySeed("Project", ("Alpha",)),
+    TrackingCategorySeed("Old projects", ("Legacy",), status="ARCHIVED"),
+)
+
+
 def make_seed() -> XeroSeed:
     clinic = XeroOrgSeed(
         "Happy Paws Veterinary Ltd", CLINIC, tax_rates=_RATES, accounts=_ACCOUNTS,
-        contacts=(ContactSeed("Existing Customer Ltd", email="ar@existing.example"),),
+        contacts=(ContactSeed("Existing Customer Ltd", email="ar@existing.example"),), tracking_categories=_TRACKING,
     )
     other = XeroOrgSeed("Other Practice (Demo)", OTHER, tax_rates=_RATES, accounts=_ACCOUNTS)
     return XeroSeed((clinic, other))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
+from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID, RowSpec
 from provet_xero_gui.sandbox.runner import demo_mapping
 from provet_xero_gui.sync.events import DocumentHeld
 from provet_xero_gui.sync.mapping import Mapping
@@ -40,7 +40,7 @@ def test_first_pass_sends_every_finalised_document_exactly_once(world: World) ->
     assert {n: d.total for n, d in notes.items()} == expected_cn
     assert all(d.status == "AUTHORISED" or d.status == "PAID" for d in invoices.values())
     assert result.sent["invoice"] == len(expected_inv) and result.sent["credit_note"] == len(expected_cn)
-    # Batches: a handful of calls, not one per document (3 of reference data, 2 polls of Xero's changes).
+    # Batches: a handful of calls, not one per document (4 of reference data, 2 polls of Xero's changes).
     assert result.xero_calls <= 14, world.xero.calls
 
 
@@ -114,6 +114,37 @@ def test_voided_in_provet_voids_in_xero(world: World) -> None:
     result = world.engine().run_pass()
     assert result.sent.get("void") == 1
     assert world.sandbox.xero.invoice(CLINIC_TENANT_ID, target.doc_id).status == "VOIDED"
+
+
+def test_credit_note_voided_in_provet_is_voided_in_xero(world: World) -> None:
+    client = world.sandbox.provet.clients()[0]
+    row = RowSpec("Surgery", Decimal(1), Decimal(50), Decimal(20), "200")
+    paid = world.sandbox.provet.add_invoice(client.id, [row])
+    world.sandbox.provet.add_payment(paid.id, "60.00")
+    # Paid in full, so the credit note settles nothing on it: a credit on the client's account, unallocated.
+    note = world.sandbox.provet.credit_invoice(paid.id, refund_payment_type=None)
+    world.engine().run_pass()
+    target = world.sandbox.xero.credit_note(CLINIC_TENANT_ID, world.state.link("credit_note", note.id).xero_id)
+    assert not target.has_settlements
+    provet_id = note.id
+    world.sandbox.provet.void_invoice(provet_id)
+    result = world.engine().run_pass()
+    assert result.sent.get("void") == 1
+    assert world.sandbox.xero.credit_note(CLINIC_TENANT_ID, target.doc_id).status == "VOIDED"
+    assert world.engine().run_pass().sent == {}
+
+
+def test_allocated_credit_note_voided_in_provet_waits_with_what_to_do(world: World) -> None:
+    world.engine().run_pass()
+    target = next(d for d in world.xero_credit_notes() if d.amount_credited > 0)
+    provet_id = int(world.state.by_xero_id("credit_note", target.doc_id).provet_id)
+    world.sandbox.provet.void_invoice(provet_id)
+    result = world.engine().run_pass()
+    assert result.held == {"void_refused": 1}
+    item = next(a for a in world.state.attention() if a.cause == "void_refused")
+    assert item.kind == "credit_note" and item.provet_id == str(provet_id)
+    assert "voided in Provet, but Xero refused" in item.reason and "allocation" in item.fix
+    assert world.sandbox.xero.credit_note(CLINIC_TENANT_ID, target.doc_id).status != "VOIDED"
 
 
 def test_unmapped_vat_group_holds_only_its_documents(make_world) -> None:

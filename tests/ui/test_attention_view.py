@@ -124,6 +124,8 @@ def test_where_each_mapping_cause_is_fixed() -> None:
     assert where("rounding_account_missing", "no rounding account is chosen") == "rounding_account"
     assert where("xero_payments_method_missing", "no method") == "xero_payments_method"
     assert where("tax_rate_unusable", "VAT group 'Old' is mapped to tax rate X") == "vat_groups"
+    assert where("tracking_option_unusable", "its department (Provet id 2) is mapped to option 'Riverside' of "
+                 "tracking category 'Department', which is archived in Xero") == "departments:2"
     assert where("xero_rejected", "Xero said no") is None
 
 

@@ -1,5 +1,6 @@
 """The mapping editor on the sandbox clinic's data: drag and drop through the models, the keyboard path,
-removal, highlighting, problems beside their rows, file import/export and the consolidated warning."""
+removal, highlighting, problems beside their rows, file import/export, the consolidated warning, and the
+departments → tracking options section."""
 
 from __future__ import annotations
 
@@ -12,10 +13,17 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from provet_xero_gui.provet.records import InvoiceRow, Payment, PaymentMethod, VatGroup
+from provet_xero_gui.provet.records import Department, InvoiceRow, Payment, PaymentMethod, VatGroup
 from provet_xero_gui.sandbox.clinic import Clinic, generate_clinic
 from provet_xero_gui.sandbox.runner import demo_mapping
-from provet_xero_gui.sync.mapping import Mapping, MappingProblem, MappingUsage, check_mapping, usage_of
+from provet_xero_gui.sync.mapping import (
+    Mapping,
+    MappingProblem,
+    MappingUsage,
+    TrackingChoice,
+    check_mapping,
+    usage_of,
+)
 from provet_xero_gui.ui.mapping_editor import MappingEditor, SectionPage
 from provet_xero_gui.ui.mapping_models import (
     PROBLEM_BG,
@@ -25,7 +33,14 @@ from provet_xero_gui.ui.mapping_models import (
     MappingSectionModel,
     StateRole,
 )
-from provet_xero_gui.xero.reference import Account, Organisation, TaxRate, XeroReference
+from provet_xero_gui.xero.reference import (
+    Account,
+    Organisation,
+    TaxRate,
+    TrackingCategory,
+    TrackingOption,
+    XeroReference,
+)
 
 # --- the sandbox clinic as the app reads it -------------------------------------------------------------
 
@@ -37,6 +52,7 @@ class Sources:
     numbers: list[str]
     xero: XeroReference
     usage: MappingUsage
+    departments: list[Department]
 
 
 def xero_reference(clinic: Clinic) -> XeroReference:
@@ -46,6 +62,9 @@ def xero_reference(clinic: Clinic) -> XeroReference:
         Organisation(org.name, org.base_currency, org.period_lock_date, org.end_of_year_lock_date),
         tuple(TaxRate(t.tax_type, t.name, t.rate, t.status, t.can_apply_to_revenue) for t in org.tax_rates),
         tuple(Account(a.code, a.name, a.type, a.status, a.enable_payments, a.tax_type) for a in org.accounts),
+        tuple(TrackingCategory(t.name, t.status, tuple(TrackingOption(o, "ACTIVE") for o in t.options)
+                               + tuple(TrackingOption(o, "ARCHIVED") for o in t.archived_options))
+              for t in org.tracking_categories),
     )
 
 
@@ -67,7 +86,8 @@ def clinic_sources(clinic: Clinic | None = None) -> Sources:
     ]
     usage = usage_of(rows, payments, groups)
     numbers = sorted({r.account_number for r in rows if r.account_number})
-    return Sources(groups, methods, numbers, xero_reference(clinic), usage)
+    departments = [Department(d.id, d.name) for d in p.departments]
+    return Sources(groups, methods, numbers, xero_reference(clinic), usage, departments)
 
 
 DEMO = Mapping.from_json(demo_mapping())
@@ -82,7 +102,8 @@ def sources() -> Sources:
 def editor(qtbot, sources: Sources) -> MappingEditor:
     ed = MappingEditor()
     qtbot.addWidget(ed)
-    ed.set_sources(sources.groups, sources.methods, sources.numbers, sources.xero, sources.usage)
+    ed.set_sources(sources.groups, sources.methods, sources.numbers, sources.xero, sources.usage,
+                   departments=sources.departments)
     ed.set_mapping(DEMO)
     ed.resize(1280, 700)
     ed.show()
@@ -410,3 +431,97 @@ def test_sales_rows_show_where_unmapped_numbers_go(editor: MappingEditor) -> Non
     page = _page(editor, "sales_accounts")
     _drag_and_drop(page, "260", _row_centre(page, "201"))
     assert editor.mapping().sales_accounts == {"201": "260"}
+
+
+# --- 7. departments → tracking options -----------------------------------------------------------------------
+
+MAIN_STREET = TrackingChoice("Department", "Happy Paws Main Street")
+
+
+def _option(name: str) -> str:
+    """The target code of an option of the sandbox clinic's "Department" tracking category."""
+    return "Department\x1f" + name
+
+
+def test_dropping_a_tracking_option_on_a_department_and_saving(qtbot, editor: MappingEditor) -> None:
+    page = _page(editor, "departments")
+    model = page.model
+    assert model.row_keys() == ["1", "2", "3"]  # Provet's departments
+    assert _cell(model, "2", model.TARGET) == "—" and _cell(model, "2", model.STATUS) == "No tracking (optional)"
+    assert _cell(model, "2", 0, StateRole) == "unmapped"  # optional: never flagged as in use but unmapped
+    targets = page.targets
+    assert [targets.data(targets.index(i, 0)) for i in range(targets.rowCount())] == [
+        "Happy Paws Main Street  ·  Department", "Happy Paws Riverside  ·  Department",
+        "Mobile & Equine  ·  Department", "Head office  ·  Department"]  # the archived option is not offered
+
+    with qtbot.waitSignal(editor.mapping_changed):
+        accepted, drop = _drag_and_drop(page, _option("Head office"), _row_centre(page, "2"))
+    assert accepted and drop.isAccepted()
+    assert _cell(model, "2", model.TARGET) == "Department: Head office"
+    assert "Every line of its invoices (the rounding line too) is tagged Department: Head office" in \
+        _cell(model, "2", 0, Qt.ItemDataRole.ToolTipRole)
+    # a tax rate dragged from the VAT list is no tracking option: the departments table refuses it
+    vat_targets = editor.pages["vat_groups"].targets
+    mime = vat_targets.mimeData([vat_targets.index(vat_targets.row_of("OUTPUT2"), 0)])
+    assert not model.canDropMimeData(mime, Qt.DropAction.CopyAction, -1, -1, model.index(0, 0))
+
+    with qtbot.waitSignal(editor.save_requested) as saved:
+        qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    assert saved.args[0].departments == {"2": TrackingChoice("Department", "Head office")}
+    assert replace(saved.args[0], departments={}) == DEMO  # nothing else changed
+    assert saved.args[0].to_json()["departments"] == {"2": {"category": "Department", "option": "Head office"}}
+
+
+def test_the_keyboard_and_delete_map_and_unmap_a_department(qtbot, editor: MappingEditor) -> None:
+    page = _page(editor, "departments")
+    editor.activateWindow()
+    qtbot.waitActive(editor)
+    page.select_key("3")
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    qtbot.keyClicks(page.combo, "Mobile")
+    with qtbot.waitSignal(editor.mapping_changed):
+        qtbot.keyClick(page.combo, Qt.Key.Key_Return)
+    assert editor.mapping().departments == {"3": TrackingChoice("Department", "Mobile & Equine")}
+    page.select_key("3")
+    with qtbot.waitSignal(editor.mapping_changed):
+        qtbot.keyClick(page.table, Qt.Key.Key_Delete)
+    assert editor.mapping().departments == {}
+
+
+def test_an_archived_option_is_shown_beside_its_department(editor: MappingEditor, sources: Sources) -> None:
+    mapping = replace(DEMO, departments={"1": MAIN_STREET, "2": TrackingChoice("Department", "Old Town (closed)")})
+    editor.set_mapping(mapping)
+    editor.show_problems(check_mapping(mapping, sources.xero, sources.groups, sources.methods,
+                                       departments=sources.departments))
+    model = editor.models["departments"]
+    assert _cell(model, "2", 0, StateRole) == "problem" and _cell(model, "1", 0, StateRole) == "mapped"
+    assert _cell(model, "2", model.TARGET) == "Department: Old Town (closed) (archived in Xero)"
+    assert _cell(model, "2", model.STATUS).startswith(
+        "Department 'Happy Paws Riverside' is mapped to option 'Old Town (closed)' of tracking category "
+        "'Department', which is archived in Xero.")
+    assert _cell(model, "2", 0, Qt.ItemDataRole.BackgroundRole).color() == PROBLEM_BG
+    assert editor.tabs.tabText(editor.tabs.indexOf(editor.pages["departments"])) == "Departments → tracking (1 to fix)"
+    editor.focus_where("departments:2")  # where an attention item "tracking_option_unusable" leads
+    page = editor.pages["departments"]
+    assert editor.tabs.currentWidget() is page and page.model.row(page.selected_row()).key == "2"
+    assert "Fix: Map it to an active option" in page.details.text()
+
+
+def test_suggest_maps_departments_to_options_of_the_same_name(qtbot, editor: MappingEditor) -> None:
+    with qtbot.waitSignal(editor.mapping_changed):
+        qtbot.mouseClick(editor.suggest_button, Qt.MouseButton.LeftButton)
+    assert editor.mapping().departments == {
+        "1": MAIN_STREET, "2": TrackingChoice("Department", "Happy Paws Riverside"),
+        "3": TrackingChoice("Department", "Mobile & Equine")}
+    model = editor.models["departments"]
+    assert [_cell(model, k, 0, StateRole) for k in ("1", "2", "3")] == ["mapped"] * 3
+
+
+def test_without_tracking_categories_the_section_says_it_is_optional(qtbot, sources: Sources) -> None:
+    ed = MappingEditor()
+    qtbot.addWidget(ed)
+    ed.set_sources(sources.groups, sources.methods, sources.numbers, replace(sources.xero, tracking_categories=()),
+                   sources.usage, departments=sources.departments)
+    page = ed.pages["departments"]
+    assert page.targets.rowCount() == 0 and "Tracking is optional" in page.empty_label.text()
+    assert ed.tabs.tabText(ed.tabs.indexOf(page)) == "Departments → tracking"  # nothing to fix

@@ -178,7 +178,7 @@ def test_keyboard_shortcuts_and_names(qtbot: QtBot) -> None:
         w.find_action.trigger()
         assert w.tabs.currentWidget() is w.log_view
         assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == [
-            "&Dashboard", "&Mapping", "&Attention", "&Conflicts", "&Log"]
+            "&Dashboard", "&Mapping", "&Attention", "&Conflicts", "&Tie-out", "&Log"]
         assert w.dashboard.sync_button.accessibleName() == "Sync now"
         assert w.log_view.filter_edit.accessibleName() == "Filter the log"
         assert (w.width(), w.height()) == (1100, 680) and w.minimumWidth() == 900
