@@ -3,7 +3,9 @@
 Two nets. The secrets this process has handled (the keyring remembers what it reads and writes) are cut
 out by value, also base64- and URL-encoded; anything else that looks like a credential (a long random
 token, `token=...`, `Authorization: Bearer ...`, a `code=` in a URL) is cut out by shape. No imports from
-the rest of the app, so every layer can use it.
+the rest of the app, so every layer can use it. The list of secrets is process-wide on purpose (the one
+module-level state in the app, like logging's): a crash can come from any thread and any layer, so its
+report must know every secret the process has held, whichever object read it.
 """
 
 from __future__ import annotations
