@@ -1,6 +1,6 @@
 """Screenshots of the main window (not a test): the demo clinic, already connected and synced once.
 
-    /work/shared/tools/shot OUT.png 20 bash -c '... .venv/bin/python tests/ui/show_main_window.py [log|long]'
+    /work/shared/tools/shot OUT.png 20 bash -c '... .venv/bin/python tests/ui/show_main_window.py [log|tieout|long]'
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ def _prepare(shell: AppShell) -> None:
     if page == "log":
         QTimer.singleShot(6_000, lambda: shell.window.tabs.setCurrentWidget(shell.window.log_view))
         QTimer.singleShot(7_000, lambda: shell.window.log_view.table.selectRow(3))
+    if page == "tieout":
+        QTimer.singleShot(6_000, lambda: shell.window.tabs.setCurrentWidget(shell.window.tieout_page))
+        QTimer.singleShot(6_500, shell.window.tieout_page.run_chosen)
     QTimer.singleShot(500, shell.controller.sync_now)
 
 
