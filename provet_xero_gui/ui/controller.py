@@ -16,10 +16,12 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from provet_xero_gui.profile import Profile
+from provet_xero_gui.sync.daily_tieout import DailyTieOut
 from provet_xero_gui.sync.events import ConflictFound, PassFinished, Progress, SyncResult
 from provet_xero_gui.sync.runner import run_sync
+from provet_xero_gui.sync.tieout import UNEXPLAINED
 from provet_xero_gui.ui.status import Notification, Status, expiry_notification, notifications_after_pass, tray_state
-from provet_xero_gui.ui.worker import ProfileWorker, SyncWorker
+from provet_xero_gui.ui.worker import ProfileWorker, SyncWorker, daily_tie_out
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ class SyncController(QObject):
         *,
         run: Callable[..., Any] = run_sync,
         schedule: bool = True,
+        tie_out: Callable[[Profile], DailyTieOut | None] | None = daily_tie_out,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -79,7 +82,7 @@ class SyncController(QObject):
 
         self._sync_thread = QThread(self)
         self._sync_thread.setObjectName("provet-xero sync")
-        self._sync_worker = SyncWorker(profile, run)
+        self._sync_worker = SyncWorker(profile, run, tie_out)
         self._sync_worker.moveToThread(self._sync_thread)
         self._io_thread = QThread(self)
         self._io_thread.setObjectName("provet-xero store")
@@ -91,6 +94,7 @@ class SyncController(QObject):
         self._sync_worker.event_arrived.connect(self._on_event)
         self._sync_worker.pass_finished.connect(self._on_pass_finished)
         self._sync_worker.cannot_sync.connect(self._on_cannot_sync)
+        self._sync_worker.books_checked.connect(self._on_books_checked)
 
         self._want_status.connect(self._io_worker.read_status)
         self._want_log.connect(self._io_worker.read_log)
@@ -249,6 +253,12 @@ class SyncController(QObject):
         self._pending_result = None
         self._end_pass()
         self.cannot_sync.emit(message)
+
+    def _on_books_checked(self, made: DailyTieOut) -> None:
+        self._want_status.emit()
+        if made.status == UNEXPLAINED:
+            self.notify.emit(Notification("Provet and Xero differ", f"{made.words()}. The Tie-out page shows "
+                                          "the documents behind it.", "warning"))
 
     def _end_pass(self) -> None:
         self.running = False

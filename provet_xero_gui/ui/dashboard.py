@@ -28,8 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from provet_xero_gui.sync.daily_tieout import DailyTieOut
 from provet_xero_gui.sync.events import SyncResult
 from provet_xero_gui.sync.history import summary_line
+from provet_xero_gui.sync.tieout import EXPLAINED, UNEXPLAINED
 from provet_xero_gui.ui.estimate import FinishEstimate, words_for_seconds
 from provet_xero_gui.ui.log_model import MESSAGE, LogFilter, LogModel
 from provet_xero_gui.ui.status import ERROR_STOPS, Status
@@ -117,6 +119,9 @@ class Dashboard(QWidget):
         self.last_sync_label = value_label("Last sync")
         self.result_label = value_label("Result of the last sync")
         self.next_sync_label = value_label("Next sync")
+        self.books_label = value_label("Provet and Xero compared")
+        self.books_label.setToolTip("Once a day the app ties out the last week: Provet's totals per day against "
+                                    "what Xero holds. The Tie-out page shows any day's documents.")
         self.problem_label = QLabel()
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet(f"color: {_RED}")
@@ -132,6 +137,7 @@ class Dashboard(QWidget):
         form2.addRow("Last sync:", self.last_sync_label)
         form2.addRow("Result:", self.result_label)
         form2.addRow("Next sync:", self.next_sync_label)
+        form2.addRow("Books:", self.books_label)
 
         self.sync_button = QPushButton("&Sync now")
         self.sync_button.setToolTip("Send what is new in Provet to Xero now, and read Xero's changes (Ctrl+R)")
@@ -217,6 +223,7 @@ class Dashboard(QWidget):
         self.problem_label.setText(status.problem or "")
         self.problem_label.setVisible(bool(status.problem))
         self._show_last(status)
+        self._show_books(status.books)
         self.tiles["sent_today"].set_value(f"{status.sent_today:,}")
         self.tiles["attention"].set_value(f"{status.attention:,}", _AMBER if status.attention else None)
         self.tiles["held_by_rule"].set_value(f"{status.held_by_rule:,}")
@@ -225,6 +232,14 @@ class Dashboard(QWidget):
         self.tiles["calls_left"].set_value("–" if left is None else f"{left:,}", _RED if left is not None and
                                            left < 500 else None)
         self.set_paused(status.paused)
+
+    def _show_books(self, books: DailyTieOut | None) -> None:
+        if books is None:
+            self.books_label.setText(f"{_dot(_GREY)} Not compared yet — the app ties out the last week once a day, "
+                                     "after a sync")
+            return
+        colour = {UNEXPLAINED: _RED, EXPLAINED: _AMBER}.get(books.status, _GREEN)
+        self.books_label.setText(f"{_dot(colour)} {books.words()}")
 
     def _show_last(self, status: Status) -> None:
         last = status.last_sync

@@ -14,6 +14,7 @@ from typing import Any
 from provet_xero_gui.credentials import CredentialsError
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.store import Store, StoreError
+from provet_xero_gui.sync.daily_tieout import DailyTieOut, last_daily
 from provet_xero_gui.sync.events import SyncResult
 from provet_xero_gui.sync.history import last_pass
 from provet_xero_gui.sync.state import SyncState
@@ -48,6 +49,7 @@ class Status:
     xero_poll_seconds: int = 300
     start_at_login: bool = False
     linked: dict[str, int] = field(default_factory=dict)
+    books: DailyTieOut | None = None  # the last automatic tie-out (the last week up to yesterday)
 
     @property
     def ready(self) -> bool:
@@ -80,6 +82,7 @@ def read_status(profile: Profile) -> Status:
     try:
         with profile.store() as store:
             values["last_sync"] = last_pass(store)
+            values["books"] = last_daily(SyncState(store))
             items = SyncState(store).attention()
             values["attention"] = sum(1 for i in items if not i.by_rule)
             values["held_by_rule"] = len(items) - values["attention"]

@@ -3,7 +3,8 @@
 Each is a QObject moved to a QThread; the window asks by queued signal and hears back by signal. They
 never touch a widget and never look up the application object: what they need is passed in.
 
-- `SyncWorker` runs `run_sync` (network and disk, seconds to hours) and turns engine events into signals.
+- `SyncWorker` runs `run_sync` (network and disk, seconds to hours) and turns engine events into signals;
+  after a pass that went through, it makes the daily tie-out when one is due (sync/daily_tieout.py).
 - `ProfileWorker` does the short reads and writes: the dashboard's status, new log rows, one document's
   details, the paused and start-at-login settings, the CSV export. It stays responsive while a pass runs.
 """
@@ -23,7 +24,9 @@ from PySide6.QtCore import QObject, Signal, Slot
 from provet_xero_gui import autostart
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.store import LogEntry, Store, StoreError
+from provet_xero_gui.sync.daily_tieout import DailyTieOut, tie_out_if_due, today_here
 from provet_xero_gui.sync.runner import CannotSync, run_sync
+from provet_xero_gui.sync.tieout import CannotTieOut
 from provet_xero_gui.ui.status import read_document, read_status
 
 log = logging.getLogger(__name__)
@@ -40,11 +43,18 @@ class SyncWorker(QObject):
     event_arrived = Signal(object)  # a sync.events event
     pass_finished = Signal(object)  # SyncResult
     cannot_sync = Signal(str)  # why the pass could not run at all
+    books_checked = Signal(object)  # DailyTieOut: the day's automatic tie-out was made
 
-    def __init__(self, profile: Profile, run: Callable[..., Any] = run_sync) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        run: Callable[..., Any] = run_sync,
+        tie_out: Callable[[Profile], DailyTieOut | None] | None = None,
+    ) -> None:
         super().__init__()
         self._profile = profile
         self._run = run
+        self._tie_out = tie_out
         self._stop = threading.Event()
 
     def request_stop(self) -> None:
@@ -71,6 +81,27 @@ class SyncWorker(QObject):
             self.cannot_sync.emit(f"The sync failed unexpectedly: {exc}")
             return
         self.pass_finished.emit(result)
+        if result.stopped is None and self._tie_out is not None:
+            self._check_books()
+
+    def _check_books(self) -> None:
+        """The daily tie-out, once the day's first pass has gone through; a failure waits for the next pass."""
+        assert self._tie_out is not None
+        try:
+            made = self._tie_out(self._profile.reload())
+        except (CannotTieOut, StoreError) as exc:
+            log.warning("the daily tie-out could not be made: %s", exc)
+            return
+        except Exception:  # the thread must survive it; the sync itself is unaffected
+            log.exception("the daily tie-out failed")
+            return
+        if made is not None:
+            self.books_checked.emit(made)
+
+
+def daily_tie_out(profile: Profile) -> DailyTieOut | None:
+    """The window's daily tie-out: the last week up to yesterday, on the clinic's own calendar."""
+    return tie_out_if_due(profile, today_here())
 
 
 class ProfileWorker(QObject):
