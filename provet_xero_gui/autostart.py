@@ -4,6 +4,7 @@
 - macOS: a LaunchAgent plist in ~/Library/LaunchAgents.
 - Linux and other XDG desktops: a .desktop file in ~/.config/autostart (or $XDG_CONFIG_HOME/autostart).
 
+Each starts the app with `--minimized`: at login it waits in the tray, the window opens from there.
 The text builders are pure functions so they are tested on any platform; `enable`/`disable` write them.
 """
 
@@ -23,13 +24,14 @@ log = logging.getLogger(__name__)
 APP_ID = "provet-xero"
 LAUNCH_AGENT_LABEL = "com.provet-xero.app"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
+MINIMIZED = "--minimized"
 
 
-def launch_command() -> list[str]:
-    """How to start this very installation: the bundle's executable, or this Python with the package."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable]
-    return [sys.executable, "-m", "provet_xero_gui"]
+def launch_command(*, minimized: bool = True) -> list[str]:
+    """How the login starts this very installation (the bundle's executable, or this Python with the
+    package): in the tray, unless `minimized` is False."""
+    base = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "provet_xero_gui"]
+    return [*base, MINIMIZED] if minimized else base
 
 
 # --- the text each platform wants ----------------------------------------------------------------
@@ -121,6 +123,28 @@ def is_enabled(*, platform: str | None = None, home: Path | None = None) -> bool
     if path is None:
         return _windows_get() is not None
     return path.exists()
+
+
+def refresh(command: Sequence[str], *, platform: str | None = None, home: Path | None = None) -> bool:
+    """Rewrite an entry that starts this same command without `--minimized` (written by an older version,
+    or the Windows installer's task) so login starts in the tray; True when it was rewritten. Entries of
+    another installation are left alone."""
+    old = [arg for arg in command if arg != MINIMIZED]
+    if old == list(command):
+        return False
+    path = autostart_file(platform, home)
+    if path is None:
+        current = _windows_get()
+        stale = current is not None and current.replace('"', "").strip() == run_key_value(old).replace('"', "")
+    elif not path.exists():
+        stale = False
+    elif path.suffix == ".plist":
+        stale = plistlib.loads(path.read_bytes()).get("ProgramArguments") == old
+    else:
+        stale = path.read_text(encoding="utf-8") == desktop_entry(old)
+    if stale:
+        enable(command, platform=platform, home=home)
+    return stale
 
 
 def _windows_set(value: str | None) -> None:

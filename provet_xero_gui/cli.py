@@ -13,7 +13,7 @@ import logging
 import sys
 import webbrowser
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from provet_xero_gui.store import StoreError
 from provet_xero_gui.sync.client_state import ClientState, Conflict
 from provet_xero_gui.sync.clients import FIELD_WORDS, ResolveRefused, describe_resolution, read_current, resolve
 from provet_xero_gui.sync.context import NotConnected, open_connections, open_provet, open_xero
+from provet_xero_gui.sync.daily_tieout import DailyTieOut, last_daily
 from provet_xero_gui.sync.events import SyncResult
 from provet_xero_gui.sync.history import last_pass
 from provet_xero_gui.sync.mapping import (
@@ -95,9 +96,12 @@ def _status(profile: Profile) -> dict[str, Any]:
             out["store"]["attention"] = len(state.attention(include_rule_holds=False))
             out["store"]["held_by_rule"] = len(state.attention()) - out["store"]["attention"]
             out["last_sync"] = last_pass(store)
+            books = last_daily(state)
+            out["books"] = books.to_json() if books else None
     except StoreError as exc:
         out["store"] = {"schema": None, "problem": str(exc)}
         out["last_sync"] = None
+        out["books"] = None
     out["mapping_saved"] = profile.paths.mapping_file.exists()
     return out
 
@@ -141,6 +145,8 @@ def _print_status(st: dict[str, Any]) -> None:
                      + (f"; stopped: {last['stopped']}" if last.get("stopped") else ""))
     else:
         lines.append("Last sync: never")
+    books = DailyTieOut.from_json(st["books"]) if st.get("books") else None
+    lines.append(f"Books:   {books.words() if books else 'not compared yet (the window ties out the last week daily)'}")
     lines.append(f"Mapping: {'saved' if st['mapping_saved'] else 'not set up yet'}")
     lines.append(f"Settings: {st['home']['settings']}")
     print("\n".join(lines))
@@ -246,10 +252,10 @@ def cmd_disconnect(args: argparse.Namespace) -> int:
                 except XeroAuthError as exc:
                     warning = f"{exc} The sign-in was removed from this computer anyway."
             creds.delete_xero_tokens()
-            profile.settings_file.save(replace(profile.settings, xero=XeroSettings()))
+            profile.settings_file.update(xero=XeroSettings())
         else:
             creds.delete_provet_secret()
-            profile.settings_file.save(replace(profile.settings, provet=ProvetSettings()))
+            profile.settings_file.update(provet=ProvetSettings())
     except CredentialsError as exc:
         raise CliError(str(exc)) from None
     name = "Xero" if args.service == "xero" else "Provet Cloud"
@@ -629,6 +635,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"provet-xero {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    parser.add_argument("-m", "--minimized", action="store_true",
+                        help="open in the tray only, the window hidden (how start at login runs it)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("status", help="what is configured and connected")
@@ -727,7 +735,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         from provet_xero_gui.ui.app import main as open_window  # Qt only when a window is wanted
 
-        return open_window()
+        return open_window(minimized=args.minimized)
     try:
         return int(args.func(args))
     except CliError as exc:

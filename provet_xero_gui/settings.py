@@ -13,12 +13,14 @@ import logging
 import os
 import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import platformdirs
+
+from provet_xero_gui.oslock import exclusive
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +136,91 @@ class SyncSettings:
     paused: bool = False
 
 
+# Bounds a window value must be within to be believed (pixels); anything else is a damaged file.
+_MAX_COORD = 100_000
+_MAX_SIZE = 20_000
+_MAX_TEXT = 20_000  # a base64 header state is a few hundred characters
+
+
+@dataclass(frozen=True)
+class WindowSettings:
+    """How the main window was left: plain values only (ui/main_window.py turns them into Qt's).
+
+    Read leniently (`from_json`): a damaged value is dropped and its default used, with a log line; a bad
+    window section never sets the whole settings file aside. x/y/width/height are the window's inside
+    (without the frame) in its normal, not maximised, state; all four or none.
+    """
+
+    x: int | None = None
+    y: int | None = None
+    width: int | None = None
+    height: int | None = None
+    maximized: bool = False
+    tab: str | None = None  # "dashboard", "mapping", "attention", "conflicts", "tieout" or "log"
+    splitters: dict[str, list[int]] = field(default_factory=dict)  # splitter name -> its parts' sizes
+    log_header: str | None = None  # base64 of the log table's header state (column widths and order)
+    log_newest_first: bool = True
+    tray_hint_shown: bool = False  # "it keeps running in the tray" was said once; not again
+
+    @property
+    def geometry(self) -> tuple[int, int, int, int] | None:
+        if self.x is None or self.y is None or self.width is None or self.height is None:
+            return None
+        return (self.x, self.y, self.width, self.height)
+
+    @classmethod
+    def from_json(cls, data: Any) -> WindowSettings:
+        if not isinstance(data, dict):
+            if data is not None:
+                log.warning("settings: window should be an object; the window starts as new")
+            return cls()
+        kept: dict[str, Any] = {}
+        dropped: list[str] = []
+
+        def take(name: str, ok: bool) -> None:
+            if name not in data:
+                return
+            if ok:
+                kept[name] = data[name]
+            else:
+                dropped.append(name)
+
+        coords = [data.get(k) for k in ("x", "y", "width", "height")]
+        if any(v is not None for v in coords):
+            x, y, w, h = coords
+            if (all(_is_int(v) for v in coords) and abs(x) <= _MAX_COORD and abs(y) <= _MAX_COORD
+                    and 0 < w <= _MAX_SIZE and 0 < h <= _MAX_SIZE):
+                kept.update(x=x, y=y, width=w, height=h)
+            else:
+                dropped.append("x/y/width/height")
+        for name in ("maximized", "log_newest_first", "tray_hint_shown"):
+            take(name, isinstance(data.get(name), bool))
+        for name in ("tab", "log_header"):
+            value = data.get(name)
+            take(name, value is None or (isinstance(value, str) and len(value) <= _MAX_TEXT))
+        if "splitters" in data:
+            splitters = data["splitters"]
+            if isinstance(splitters, dict):
+                good = {k: list(v) for k, v in splitters.items() if _splitter_sizes_ok(k, v)}
+                if len(good) != len(splitters):
+                    dropped.append("splitters (some)")
+                kept["splitters"] = good
+            else:
+                dropped.append("splitters")
+        if dropped:
+            log.warning("settings: damaged window values ignored: %s", ", ".join(dropped))
+        return cls(**kept)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _splitter_sizes_ok(name: Any, sizes: Any) -> bool:
+    return (isinstance(name, str) and 0 < len(name) <= 100 and isinstance(sizes, list) and 2 <= len(sizes) <= 20
+            and all(_is_int(v) and 0 <= v <= _MAX_SIZE for v in sizes))
+
+
 @dataclass(frozen=True)
 class Settings:
     """The settings file's content. `profile_id` namespaces this profile's keyring entries."""
@@ -144,6 +231,7 @@ class Settings:
     xero: XeroSettings = field(default_factory=XeroSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     start_at_login: bool = False
+    window: WindowSettings = field(default_factory=WindowSettings)
 
     def to_json(self) -> dict[str, Any]:
         return {"version": SETTINGS_VERSION, **asdict(self)}
@@ -164,7 +252,9 @@ class Settings:
             if f.name not in data:
                 continue
             value = data[f.name]
-            if f.name in sections:
+            if f.name == "window":
+                kwargs[f.name] = WindowSettings.from_json(value)  # lenient: only looks, never blocks
+            elif f.name in sections:
                 kwargs[f.name] = _section(sections[f.name], f.name, value)
             else:
                 kwargs[f.name] = _check_type(f.name, value, f.type)
@@ -235,11 +325,18 @@ class SettingsFile:
     def save(self, settings: Settings) -> None:
         write_json_atomically(self.path, settings.to_json())
 
+    def change(self, edit: Callable[[Settings], Settings]) -> Settings:
+        """Load, edit, save, under a lock: the window, the sync thread and the command line all write this
+        file, and two reads-then-writes at once would undo one another's change (a pause, the time the Xero
+        sign-in was last used). Returns the new settings."""
+        with exclusive(self.path.with_name(self.path.name + ".lock")):
+            settings = edit(self.load().settings)
+            self.save(settings)
+            return settings
+
     def update(self, **changes: Any) -> Settings:
-        """Load, replace top-level fields, save; returns the new settings."""
-        settings = replace(self.load().settings, **changes)
-        self.save(settings)
-        return settings
+        """Replace top-level fields (see `change`); returns the new settings."""
+        return self.change(lambda settings: replace(settings, **changes))
 
     def _set_aside(self, why: str) -> LoadResult:
         bad = self.path.with_name(self.path.name + ".bad")

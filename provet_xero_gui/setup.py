@@ -146,13 +146,8 @@ def connect_provet(
     profile = profile.reload()
     creds = profile.credentials()
     creds.save_provet_secret(secret)
-    profile.settings_file.save(
-        replace(
-            profile.settings_file.load().settings,
-            keyring_backend=creds.backend_name,
-            provet=ProvetSettings(url=check.instance_url, client_id=client_id),
-        )
-    )
+    profile.settings_file.update(keyring_backend=creds.backend_name,
+                                 provet=ProvetSettings(url=check.instance_url, client_id=client_id))
     return check
 
 

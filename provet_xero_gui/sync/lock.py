@@ -1,6 +1,6 @@
 """One sync at a time per profile, across processes (the window and the command line).
 
-An OS file lock on `<data_dir>/sync.lock` (fcntl.flock on POSIX, msvcrt.locking on Windows), not a pid
+An OS file lock on `<data_dir>/sync.lock` (oslock.py: fcntl.flock / msvcrt.locking), not a pid
 file: the operating system drops the lock when the holder's process ends in any way (crash, kill -9,
 power button on the terminal), so a dead sync never blocks the next one. While held, the file says who
 holds it (process id and start time) so that the message for the one who waits can name them.
@@ -18,19 +18,18 @@ import contextlib
 import json
 import logging
 import os
-import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
+from provet_xero_gui.oslock import try_lock, unlock
+
 log = logging.getLogger(__name__)
 
 LOCK_FILE_NAME = "sync.lock"
 POLL_SECONDS = 0.1
-# Windows locks are mandatory byte ranges: lock one byte far past the holder text, so others can read it.
-_WINDOWS_LOCK_OFFSET = 1 << 30
 
 
 class LockHeld(Exception):
@@ -81,7 +80,7 @@ class ProfileLock:
         deadline = None if timeout is None else time.monotonic() + timeout
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)  # not inherited by child processes
         try:
-            while not _try_lock(fd):
+            while not try_lock(fd):
                 if not blocking or (deadline is not None and time.monotonic() >= deadline):
                     raise LockHeld(self.holder())
                 time.sleep(POLL_SECONDS)
@@ -102,7 +101,7 @@ class ProfileLock:
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)  # nobody holds it: no stale holder text for the next message
         try:
-            _unlock(fd)
+            unlock(fd)
         finally:
             os.close(fd)
         log.debug("sync lock released: %s", self.path)
@@ -134,37 +133,3 @@ class ProfileLock:
         if self._fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
-
-
-if sys.platform == "win32":
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        finally:
-            os.lseek(fd, 0, os.SEEK_SET)
-        return True
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
-        try:
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-        finally:
-            os.lseek(fd, 0, os.SEEK_SET)
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)

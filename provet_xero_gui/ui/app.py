@@ -11,12 +11,15 @@ import logging.handlers
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
+from provet_xero_gui import autostart
 from provet_xero_gui.profile import Profile
+from provet_xero_gui.sync.daily_tieout import tie_out_if_due, today_here
 from provet_xero_gui.sync.runner import run_sync
 from provet_xero_gui.ui.controller import SyncController
 from provet_xero_gui.ui.crash_dialog import CrashHandler
@@ -51,12 +54,15 @@ class AppShell(QObject):
         run: Callable[..., Any] = run_sync,
         use_tray: bool | None = None,
         schedule: bool = True,
+        today: Callable[[], date] = today_here,
     ) -> None:
+        """`today`: the clinic's day, for the tie-outs (the demo's is the simulated clinic's)."""
         super().__init__()
         self.app = app
         self.profile = profile
-        self.controller = SyncController(profile, run=run, schedule=schedule, parent=self)
-        self.window = MainWindow(self.controller, profile)
+        self.controller = SyncController(profile, run=run, schedule=schedule, parent=self,
+                                         tie_out=lambda p: tie_out_if_due(p, today()))
+        self.window = MainWindow(self.controller, profile, today=today)
         # An exception in a slot or a thread: a report dialog (secrets cut out) and the app goes on.
         self.crash_handler = CrashHandler(self.window).install()
         self.tray = TrayIcon(self.window.tray_actions(), self, use_tray=use_tray)
@@ -72,10 +78,15 @@ class AppShell(QObject):
         self._stopped = False
         app.aboutToQuit.connect(self.stop)
 
-    def start(self, *, show: bool = True) -> None:
+    def start(self, *, show: bool = True, minimized: bool = False) -> None:
+        """Start the scheduler and show the window; `minimized` (start at login) leaves only the tray icon,
+        or, with no tray, the window minimised in the task bar."""
         self.controller.start()
-        if show:
-            self.window.show()
+        if not show or (minimized and self.tray.available):
+            return
+        if minimized:
+            self.window.setWindowState(self.window.windowState() | Qt.WindowState.WindowMinimized)
+        self.window.show()
 
     def _notify(self, note: Notification) -> None:
         self.tray.show_message(note)
@@ -91,6 +102,7 @@ class AppShell(QObject):
         if self._stopped:
             return
         self._stopped = True
+        self.window.save_window_state()
         self.controller.shutdown()
         self.crash_handler.uninstall()
         self.tray.hide()
@@ -123,21 +135,33 @@ def _quit_on_signals(shell: AppShell) -> None:
     wake.start()
 
 
+def _refresh_start_at_login() -> None:
+    """An entry written by an older version (or the installer) is rewritten to start in the tray."""
+    try:
+        autostart.refresh(autostart.launch_command())
+    except (OSError, ValueError) as exc:  # a convenience: the app starts regardless
+        log.warning("the start-at-login entry could not be checked: %s", exc)
+
+
 def main(argv: Sequence[str] | None = None, *, profile: Profile | None = None,
-         before_exec: Callable[[AppShell], object] | None = None) -> int:
-    """Open the window on the current profile; a second launch shows the first one's window instead."""
+         before_exec: Callable[[AppShell], object] | None = None, minimized: bool = False,
+         today: Callable[[], date] = today_here) -> int:
+    """Open the window on the current profile; a second launch shows the first one's window instead.
+    `minimized` (how start at login runs it): only the tray icon, and a running one is left as it is."""
     app = make_application(argv)
     profile = profile or Profile.open()
     instance = SingleInstance(instance_name(profile.paths.config_dir))
-    if not instance.claim():
-        print("provet-xero is already running; its window was brought to the front.", file=sys.stderr)
+    if not instance.claim(show_existing=not minimized):
+        told = "" if minimized else "; its window was brought to the front"
+        print(f"provet-xero is already running{told}.", file=sys.stderr)
         return 0
     _log_to_file(profile)
-    shell = AppShell(app, profile)
+    _refresh_start_at_login()
+    shell = AppShell(app, profile, today=today)
     instance.show_requested.connect(shell.window.bring_to_front)
     extra = before_exec(shell) if before_exec else None
     _quit_on_signals(shell)
-    shell.start()
+    shell.start(minimized=minimized)
     try:
         return int(app.exec())
     finally:
@@ -164,4 +188,5 @@ def run_demo(size: int = 60, seed: int = 1) -> int:
             activity.start()
             return activity
 
-        return main(profile=profile, before_exec=with_activity)
+        # The simulated clinic lives on its own calendar: the tie-outs look at its days, not the computer's.
+        return main(profile=profile, before_exec=with_activity, today=lambda: sandbox.clock.now().date())

@@ -34,9 +34,8 @@ BANK_ACCOUNT = "090"
 def prepare_demo_profile(profile: Profile, sandbox: Sandbox) -> Profile:
     """Quicker polling for the demo; and, when there is no setup wizard to walk through, connect both
     services and save the demo mapping so the window still shows a working sync."""
-    settings = profile.settings_file.load().settings
-    profile.settings_file.save(replace(settings, sync=replace(
-        settings.sync, provet_poll_seconds=DEMO_PROVET_POLL_SECONDS, xero_poll_seconds=DEMO_XERO_POLL_SECONDS)))
+    profile.settings_file.change(lambda s: replace(s, sync=replace(
+        s.sync, provet_poll_seconds=DEMO_PROVET_POLL_SECONDS, xero_poll_seconds=DEMO_XERO_POLL_SECONDS)))
     if load_class("provet_xero_gui.ui.setup_wizard", "SetupWizard") is None:
         connect_provet(profile.reload(), sandbox)
         connect_xero(profile.reload(), sandbox)

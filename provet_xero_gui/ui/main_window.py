@@ -2,18 +2,28 @@
 
 It wires the controller's signals to the pages and the pages' requests back to the controller. It makes
 no decisions about syncing and does no slow work itself.
+
+It remembers how it was left (size, place, maximised, the tab, splitters, the log's columns and order) in
+the settings file's `window` section and comes back that way, moved onto a screen that exists now.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+from PySide6.QtCore import QByteArray, QEvent, QMargins, QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QWidget
 
 from provet_xero_gui.profile import Profile
+from provet_xero_gui.settings import SettingsError, WindowSettings
+from provet_xero_gui.sync.daily_tieout import today_here
 from provet_xero_gui.sync.events import SyncResult
 from provet_xero_gui.ui.controller import SyncController
 from provet_xero_gui.ui.dashboard import Dashboard
@@ -29,30 +39,83 @@ log = logging.getLogger(__name__)
 DEFAULT_SIZE = (1100, 680)
 MINIMUM_SIZE = (900, 600)
 UI = "provet_xero_gui.ui"
+TAB_KEYS = ("dashboard", "mapping", "attention", "conflicts", "tieout", "log")  # as the settings file names them
+# Room kept on the screen for what the window manager draws around a new window (Windows 10: 8, 31, 8, 8).
+FRAME = QMargins(8, 31, 8, 8)
+TITLE_ROOM = 24  # a restored window's inside starting higher than this below the screen's top is moved down
+
+
+def place_window(saved: QRect | None, screens: Sequence[QRect],
+                 default: QSize = QSize(*DEFAULT_SIZE)) -> QRect:  # noqa: B008 (QSize is a value)
+    """Where the window's inside goes. `screens` are the screens' available areas (without task bars), the
+    primary first. A saved place on a screen that fits there comes back (nudged fully onto that screen when
+    it hangs over an edge); one on no screen now (a monitor unplugged) or bigger than its screen gets the
+    default size, made to fit with its frame, centred on the screen it was mostly on or else the primary."""
+    if not screens:
+        return QRect(QPoint(0, 0), default)
+    home = screens[0]
+    if saved is not None and saved.isValid():
+        outer = saved.marginsAdded(FRAME)
+        best = max(screens, key=lambda s: _area(s.intersected(outer)))
+        if _area(best.intersected(outer)) > 0:
+            home = best
+            if saved.width() <= best.width() and saved.height() <= best.height():
+                if best.adjusted(0, TITLE_ROOM, 0, 0).contains(saved):
+                    return QRect(saved)  # exactly where it was (a window snapped to an edge stays there)
+                room = best.marginsRemoved(FRAME)  # over an edge: fully onto the screen, frame and all
+                size = saved.size().boundedTo(room.size())
+                left = max(room.left(), min(saved.left(), room.right() + 1 - size.width()))
+                top = max(room.top(), min(saved.top(), room.bottom() + 1 - size.height()))
+                return QRect(QPoint(left, top), size)
+    room = home.marginsRemoved(FRAME)
+    rect = QRect(QPoint(0, 0), default.boundedTo(room.size()))
+    rect.moveCenter(room.center())
+    return rect
+
+
+def _area(rect: QRect) -> int:
+    return max(rect.width(), 0) * max(rect.height(), 0) if rect.isValid() else 0
+
+
+def _available_screens() -> list[QRect]:
+    primary = QGuiApplication.primaryScreen()
+    screens = [primary] if primary is not None else []
+    screens += [s for s in QGuiApplication.screens() if s is not primary]
+    return [s.availableGeometry() for s in screens]
 
 
 class MainWindow(QMainWindow):
     quit_requested = Signal()
     tray_hint = Signal()  # the window was closed into the tray for the first time
 
-    def __init__(self, controller: SyncController, profile: Profile, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        controller: SyncController,
+        profile: Profile,
+        parent: QWidget | None = None,
+        *,
+        today: Callable[[], date] = today_here,
+    ) -> None:
         super().__init__(parent)
         self.controller = controller
         self.profile = profile
         self.keep_in_tray = False  # set by the app when a tray icon exists
-        self._told_about_tray = False
         self._wizard: QWidget | None = None
         self._offered_setup = False
         self.setWindowTitle("provet-xero")
         self.setWindowIcon(app_icon())
-        self.resize(*DEFAULT_SIZE)
-        self.setMinimumSize(*MINIMUM_SIZE)
+        self._window_settings = WindowSettings()
+        self._pending_splitters: dict[str, list[int]] = {}  # restored when their page first shows
+        self._seen_splitters: set[str] = set()
+        self._ever_shown = False
+        self._setup_waiting = False
+        self._normal_after_maximized: QRect | None = None
 
         self.log_model = LogModel(self)
         self.dashboard = Dashboard()
         self.log_view = LogView(self.log_model)
         self.dashboard.set_log_model(self.log_model)
-        context: dict[str, Any] = {"profile": profile, "controller": controller}
+        context: dict[str, Any] = {"profile": profile, "controller": controller, "today": today}
         self.mapping_page = self._mapping_page(profile)
         self.attention_page = build_page(f"{UI}.attention_view", "AttentionView",
                                          "The attention list is not part of this build yet.", **context)
@@ -81,6 +144,8 @@ class MainWindow(QMainWindow):
         self._clock.setInterval(30_000)
         self._clock.timeout.connect(lambda: self.dashboard.show_next_sync(controller.next_sync_at))
         self._clock.start()
+        self.restore_window_state()
+        self.tabs.currentChanged.connect(lambda _i: QTimer.singleShot(0, self._apply_splitters))
 
     def _mapping_page(self, profile: Profile) -> QWidget:
         editor = build_page(f"{UI}.mapping_editor", "MappingEditor",
@@ -187,7 +252,11 @@ class MainWindow(QMainWindow):
         if not status.ready and not self._offered_setup:
             self._offered_setup = True
             if self.setup_action.isEnabled():
-                QTimer.singleShot(0, self.open_setup)
+                # Started in the tray at login: setup waits until the person opens the window.
+                if self.isVisible() and not self.isMinimized():
+                    QTimer.singleShot(0, self.open_setup)
+                else:
+                    self._setup_waiting = True
 
     def show_running(self, running: bool) -> None:
         self.dashboard.show_running(running)
@@ -229,9 +298,9 @@ class MainWindow(QMainWindow):
         self.log_view.focus_filter()
 
     def bring_to_front(self) -> None:
+        """Show the window from the tray or the task bar, maximised again if it was, in front."""
+        self.setWindowState((self.windowState() & ~Qt.WindowState.WindowMinimized) | Qt.WindowState.WindowActive)
         self.show()
-        if self.isMinimized():
-            self.showNormal()
         self.raise_()
         self.activateWindow()
 
@@ -262,9 +331,115 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.keep_in_tray:
             event.ignore()
+            first_time = not self._window_settings.tray_hint_shown
+            if first_time:
+                self._window_settings = replace(self._window_settings, tray_hint_shown=True)
+            self.save_window_state()
             self.hide()
-            if not self._told_about_tray:
-                self._told_about_tray = True
+            if first_time:
                 self.tray_hint.emit()
             return
         event.accept()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._ever_shown = True
+        QTimer.singleShot(0, self._apply_splitters)
+        self._offer_waiting_setup()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.WindowStateChange and not self.isMinimized():
+            self._offer_waiting_setup()
+            normal = self._normal_after_maximized
+            if normal is not None and not self.isMaximized() and not self.isFullScreen():
+                # Opened maximised, now restored: not every platform knows the size to restore to.
+                self._normal_after_maximized = None
+                QTimer.singleShot(0, lambda: self.setGeometry(normal))
+
+    def _offer_waiting_setup(self) -> None:
+        if self._setup_waiting and self.isVisible() and not self.isMinimized():
+            self._setup_waiting = False
+            QTimer.singleShot(0, self.open_setup)
+
+    # --- remembering the window ------------------------------------------------------------------------
+    def _pages(self) -> dict[str, QWidget]:
+        return dict(zip(TAB_KEYS, (self.dashboard, self.mapping_page, self.attention_page, self.conflict_page,
+                                   self.tieout_page, self.log_view), strict=True))
+
+    def splitters(self) -> dict[str, QSplitter]:
+        """Every splitter of the pages, by the name the settings file keeps its sizes under."""
+        found: dict[str, QSplitter] = {}
+        for key, page in self._pages().items():
+            for i, splitter in enumerate(page.findChildren(QSplitter)):
+                found[splitter.objectName() or f"{key}.{i}"] = splitter
+        return found
+
+    def restore_window_state(self) -> None:
+        """Size, place, tab, columns and order as the settings file says; a bad value is left out."""
+        try:
+            state = self.profile.settings_file.load().settings.window
+        except (OSError, SettingsError) as exc:
+            log.warning("window state could not be read: %s", exc)
+            state = WindowSettings()
+        self._window_settings = state
+        saved = QRect(*state.geometry) if state.geometry else None
+        rect = place_window(saved, _available_screens())
+        screen = QGuiApplication.screenAt(rect.center()) or QGuiApplication.primaryScreen()
+        room = screen.availableGeometry().marginsRemoved(FRAME).size() if screen else QSize(*MINIMUM_SIZE)
+        self.setMinimumSize(QSize(*MINIMUM_SIZE).boundedTo(room))  # a small screen still fits the window
+        self.setGeometry(rect)
+        if state.maximized:
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+            self._normal_after_maximized = QRect(rect)
+        if state.tab in TAB_KEYS:
+            self.tabs.setCurrentIndex(TAB_KEYS.index(state.tab))
+        if state.log_header:
+            try:
+                header = QByteArray(base64.b64decode(state.log_header, validate=True))
+            except (binascii.Error, ValueError):
+                header = QByteArray()
+            if header.isEmpty() or not self.log_view.table.horizontalHeader().restoreState(header):
+                log.warning("the log's saved column widths could not be used")
+        self.log_view.order_combo.setCurrentIndex(0 if state.log_newest_first else 1)
+        self._pending_splitters = dict(state.splitters)
+
+    def _apply_splitters(self) -> None:
+        """Saved splitter sizes go on when their page is on screen and laid out, so they come back exact."""
+        for name, splitter in self.splitters().items():
+            if not splitter.isVisible():
+                continue
+            sizes = self._pending_splitters.pop(name, None)
+            if sizes is not None and len(sizes) == splitter.count() and sum(sizes) > 0:
+                splitter.setSizes(sizes)
+            self._seen_splitters.add(name)
+
+    def window_state(self) -> WindowSettings:
+        """How the window is now, as the settings file keeps it."""
+        state = self._window_settings
+        if not self._ever_shown:
+            return state  # started in the tray and never opened: nothing changed
+        shown_splitters = {name: s.sizes() for name, s in self.splitters().items()
+                           if name in self._seen_splitters or (s.isVisible() and name not in self._pending_splitters)}
+        header = self.log_view.table.horizontalHeader().saveState()
+        changes: dict[str, Any] = {
+            "maximized": self.isMaximized(),  # minimised from maximised keeps the flag
+            "tab": TAB_KEYS[self.tabs.currentIndex()] if 0 <= self.tabs.currentIndex() < len(TAB_KEYS) else None,
+            "splitters": {**state.splitters, **self._pending_splitters, **shown_splitters},
+            "log_header": base64.b64encode(bytes(header.data())).decode("ascii"),
+            "log_newest_first": self.log_view.order_combo.currentIndex() == 0,
+        }
+        special = Qt.WindowState.WindowMaximized | Qt.WindowState.WindowMinimized | Qt.WindowState.WindowFullScreen
+        normal = self.normalGeometry() if self.windowState() & special else self.geometry()
+        if normal.isValid():
+            changes.update(x=normal.x(), y=normal.y(), width=normal.width(), height=normal.height())
+        return replace(state, **changes)
+
+    def save_window_state(self) -> None:
+        """Write how the window is now into the settings file (on hiding to the tray and on quitting)."""
+        state = self.window_state()
+        self._window_settings = state
+        try:
+            self.profile.settings_file.update(window=state)
+        except OSError as exc:
+            log.warning("window state could not be saved: %s", exc)

@@ -1,14 +1,17 @@
 """One window per user and profile: a second launch asks the first to show itself, then leaves.
 
 A QLocalServer named for the user and the profile's folder listens for "show"; a second launch finds
-it with a QLocalSocket, says "show" and exits 0.
+it with a QLocalSocket, says "show" and exits 0. A second launch at login (`--minimized`) only says "ping":
+the running one stays as it is, in the tray or on screen.
 """
 
 from __future__ import annotations
 
+import ctypes
 import getpass
 import hashlib
 import logging
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -18,6 +21,7 @@ log = logging.getLogger(__name__)
 
 CONNECT_MS = 1_000
 SHOW = b"show\n"
+PING = b"ping\n"  # "are you there?", nothing to show
 
 
 def instance_name(profile_dir: Path, user: str | None = None) -> str:
@@ -29,6 +33,8 @@ def instance_name(profile_dir: Path, user: str | None = None) -> str:
 
 def tell_running_instance(name: str, message: bytes = SHOW) -> bool:
     """True when another instance listens under `name` and got the message."""
+    if message == SHOW:
+        _let_others_come_forward()
     socket = QLocalSocket()
     socket.connectToServer(name)
     if not socket.waitForConnected(CONNECT_MS):
@@ -37,6 +43,16 @@ def tell_running_instance(name: str, message: bytes = SHOW) -> bool:
     sent = socket.waitForBytesWritten(CONNECT_MS)
     socket.disconnectFromServer()
     return sent
+
+
+def _let_others_come_forward() -> None:
+    """Windows lets only the process the person just started take the foreground; this one hands that
+    right on, so the running window's activateWindow() really brings it in front (elsewhere: nothing)."""
+    if sys.platform == "win32":
+        try:
+            ctypes.windll.user32.AllowSetForegroundWindow(-1)  # ASFW_ANY
+        except (AttributeError, OSError):
+            log.debug("AllowSetForegroundWindow is not available")
 
 
 class SingleInstance(QObject):
@@ -51,9 +67,10 @@ class SingleInstance(QObject):
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._accept)
 
-    def claim(self) -> bool:
-        """Start listening; False when another instance already does (it was told to show itself)."""
-        if tell_running_instance(self.name):
+    def claim(self, *, show_existing: bool = True) -> bool:
+        """Start listening; False when another instance already does (told to show itself unless
+        `show_existing` is False)."""
+        if tell_running_instance(self.name, SHOW if show_existing else PING):
             return False
         if not self._server.listen(self.name):
             # A socket file left by a crashed instance: nobody answered, so it is stale.

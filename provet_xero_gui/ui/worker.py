@@ -156,9 +156,7 @@ class ProfileWorker(QObject):
 
     @Slot(bool)
     def save_paused(self, paused: bool) -> None:
-        settings_file = self._profile.settings_file
-        settings = settings_file.load().settings
-        settings_file.save(replace(settings, sync=replace(settings.sync, paused=paused)))
+        self._profile.settings_file.change(lambda s: replace(s, sync=replace(s.sync, paused=paused)))
         self.read_status()
 
     @Slot(bool)

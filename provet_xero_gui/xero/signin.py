@@ -93,9 +93,7 @@ def sign_in(
     code = listener.wait(timeout, should_cancel)
     tokens = identity.exchange_code(code, listener.redirect_uri, pkce.verifier)
     credentials.save_xero_tokens(tokens)
-    settings = settings_file.load().settings
-    if settings.keyring_backend != credentials.backend_name:
-        settings_file.save(replace(settings, keyring_backend=credentials.backend_name))
+    settings_file.change(lambda s: replace(s, keyring_backend=credentials.backend_name))
     tenants = tuple(identity.connections(tokens.access_token))
     chosen = choose_tenant(tenants, tenant)
     _save_tenant(settings_file, chosen)
@@ -110,18 +108,9 @@ def select_tenant(identity: IdentityClient, access_token: str, settings_file: Se
 
 def _save_tenant(settings_file: SettingsFile, tenant: Tenant) -> None:
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    settings = settings_file.load().settings
-    settings_file.save(
-        replace(
-            settings,
-            xero=XeroSettings(
-                tenant_id=tenant.tenant_id,
-                tenant_name=tenant.name,
-                connected_at=now,
-                refresh_token_used_at=now,
-            ),
-        )
-    )
+    xero = XeroSettings(tenant_id=tenant.tenant_id, tenant_name=tenant.name, connected_at=now,
+                        refresh_token_used_at=now)
+    settings_file.update(xero=xero)
     log.info("connected to the Xero organisation %s", tenant.name)
 
 
@@ -129,9 +118,8 @@ def record_refresh(settings_file: SettingsFile) -> Callable[[float], None]:
     """A TokenManager hook that keeps the date the refresh token was last used (60-day expiry warning)."""
 
     def hook(at: float) -> None:
-        settings = settings_file.load().settings
         when = datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
-        settings_file.save(replace(settings, xero=replace(settings.xero, refresh_token_used_at=when)))
+        settings_file.change(lambda s: replace(s, xero=replace(s.xero, refresh_token_used_at=when)))
 
     return hook
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from helpers.connected import connect_profile
 
+from provet_xero_gui.cli import main
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.settings import write_json_atomically
@@ -41,7 +42,9 @@ def synced(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Sandbox, Profile]]
         yield sandbox, profile
 
 
-def test_made_once_a_day_kept_for_the_dashboard_and_a_difference_shows(synced) -> None:
+def test_made_once_a_day_kept_for_the_dashboard_and_a_difference_shows(
+    synced, capsys: pytest.CaptureFixture[str]
+) -> None:
     sandbox, profile = synced
     first = tie_out_if_due(profile, CLINIC_DAY)
     assert first is not None and first.status == "equal" and first.xero_calls <= 3
@@ -64,3 +67,6 @@ def test_made_once_a_day_kept_for_the_dashboard_and_a_difference_shows(synced) -
     assert next_day is not None and next_day.status == "unexplained"
     assert next_day.unexplained == (invoice.invoice_date,)
     assert next_day.words() == "1 day differs without a reason (25 Sep – 01 Oct)"
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    assert "Books:   1 day differs without a reason (25 Sep – 01 Oct)" in capsys.readouterr().out

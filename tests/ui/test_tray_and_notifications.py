@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -14,6 +14,7 @@ from provet_xero_gui.sync.events import SyncResult
 from provet_xero_gui.sync.runner import CannotSync
 from provet_xero_gui.ui.app import AppShell
 from provet_xero_gui.ui.icons import state_icon
+from provet_xero_gui.ui.main_window import place_window
 from provet_xero_gui.ui.status import TRAY_STATES, Status, tray_state
 
 
@@ -181,6 +182,9 @@ def test_keyboard_shortcuts_and_names(qtbot: QtBot) -> None:
             "&Dashboard", "&Mapping", "&Attention", "&Conflicts", "&Tie-out", "&Log"]
         assert w.dashboard.sync_button.accessibleName() == "Sync now"
         assert w.log_view.filter_edit.accessibleName() == "Filter the log"
-        assert (w.width(), w.height()) == (1100, 680) and w.minimumWidth() == 900
+        # 1100×680 on a 1366×768 practice screen; shrunk to fit a smaller one (the offscreen test screen).
+        assert place_window(None, [QRect(0, 0, 1366, 728)]).size() == QSize(1100, 680)
+        screen = QApplication.primaryScreen().availableGeometry()
+        assert screen.contains(w.frameGeometry()) and w.minimumWidth() == min(900, screen.width() - 16)
     finally:
         shell.stop()
