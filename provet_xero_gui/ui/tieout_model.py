@@ -119,25 +119,25 @@ class CalendarModel(QAbstractTableModel):
         return None
 
 
-class LinesModel(QAbstractTableModel):
-    """One day's lines: what Provet says, what Xero holds, the difference and whether it is explained."""
+class _ListTable(QAbstractTableModel):
+    """A flat table over a tuple of rows, with fixed headers: what both drill-down tables are."""
 
-    HEADERS = ("Line", "Provet", "Xero", "Difference", "Status")
+    HEADERS: tuple[str, ...] = ()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.lines: tuple[TieOutLine, ...] = ()
+        self.rows: tuple[Any, ...] = ()
 
-    def set_day(self, day: TieOutDay | None) -> None:
+    def _reset(self, rows: tuple[Any, ...]) -> None:
         self.beginResetModel()
-        self.lines = day.lines if day else ()
+        self.rows = rows
         self.endResetModel()
 
-    def line_at(self, row: int) -> TieOutLine | None:
-        return self.lines[row] if 0 <= row < len(self.lines) else None
+    def row_at(self, row: int) -> Any:
+        return self.rows[row] if 0 <= row < len(self.rows) else None
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.lines)
+        return 0 if parent.isValid() else len(self.rows)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.HEADERS)
@@ -146,6 +146,23 @@ class LinesModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.HEADERS[section]
         return None
+
+
+class LinesModel(_ListTable):
+    """One day's lines: what Provet says, what Xero holds, the difference and whether it is explained."""
+
+    HEADERS = ("Line", "Provet", "Xero", "Difference", "Status")
+
+    @property
+    def lines(self) -> tuple[TieOutLine, ...]:
+        return self.rows
+
+    def set_day(self, day: TieOutDay | None) -> None:
+        self._reset(day.lines if day else ())
+
+    def line_at(self, row: int) -> TieOutLine | None:
+        line: TieOutLine | None = self.row_at(row)
+        return line
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         line = self.line_at(index.row()) if index.isValid() else None
@@ -170,35 +187,22 @@ class LinesModel(QAbstractTableModel):
         return None
 
 
-class DocumentsModel(QAbstractTableModel):
+class DocumentsModel(_ListTable):
     """The documents that make one line's difference, each with its cause, reason and what to do."""
 
     HEADERS = ("Document", "Amount", "Cause", "Reason", "What to do")
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.differences: tuple[Difference, ...] = ()
+    @property
+    def differences(self) -> tuple[Difference, ...]:
+        return self.rows
 
     def set_line(self, line: TieOutLine | None) -> None:
-        self.beginResetModel()
-        self.differences = line.differences if line else ()
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.differences)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
+        self._reset(line.differences if line else ())
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.differences):
+        d: Difference | None = self.row_at(index.row()) if index.isValid() else None
+        if d is None:
             return None
-        d = self.differences[index.row()]
         col = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return (d.document, _money(d.amount), cause_words(d.cause), d.reason, d.fix)[col]

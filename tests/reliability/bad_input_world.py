@@ -11,6 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from helpers.sandbox_tokens import SandboxTokens
+
 from provet_xero_gui.provet.client import ProvetClient
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID, RowSpec
@@ -21,20 +23,6 @@ from provet_xero_gui.sync.events import Event, Notice, SyncResult
 from provet_xero_gui.sync.mapping import Mapping
 from provet_xero_gui.sync.state import AttentionItem, SyncState
 from provet_xero_gui.xero.client import XeroClient
-
-
-class SandboxTokens:
-    """The sandbox's own Xero sign-in, no keyring."""
-
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
-        self.token = sandbox.xero.connect(tenant_ids=[CLINIC_TENANT_ID])["access_token"]
-
-    def access_token(self) -> str:
-        return self.token
-
-    def invalidate(self, access_token: str) -> None:
-        self.token = self.sandbox.xero.connect(tenant_ids=[CLINIC_TENANT_ID])["access_token"]
 
 
 def row(

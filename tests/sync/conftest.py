@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers.sandbox_tokens import SandboxTokens
 
 from provet_xero_gui.provet.client import ProvetClient
 from provet_xero_gui.provet.source import ProvetSource
@@ -19,20 +20,6 @@ from provet_xero_gui.sync.events import Event
 from provet_xero_gui.sync.mapping import Mapping
 from provet_xero_gui.sync.state import SyncState
 from provet_xero_gui.xero.client import XeroClient
-
-
-class SandboxTokens:
-    """A token source for engine tests: the sandbox's own sign-in, no keyring."""
-
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
-        self.token = sandbox.xero.connect(tenant_ids=[CLINIC_TENANT_ID])["access_token"]
-
-    def access_token(self) -> str:
-        return self.token
-
-    def invalidate(self, access_token: str) -> None:
-        self.token = self.sandbox.xero.connect(tenant_ids=[CLINIC_TENANT_ID])["access_token"]
 
 
 @dataclass

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from helpers.sandbox_tokens import SandboxTokens
 
 from provet_xero_gui.provet.client import ProvetClient
 from provet_xero_gui.provet.source import ProvetSource
@@ -33,8 +34,6 @@ from provet_xero_gui.sync.tieout import (
     parse_day,
 )
 from provet_xero_gui.xero.client import XeroClient
-
-from .conftest import SandboxTokens
 
 SEPTEMBER = (date(2026, 9, 1), date(2026, 9, 30))
 MONTH_31 = (date(2026, 9, 1), date(2026, 10, 1))  # the seeded month and the sandbox's "today"
