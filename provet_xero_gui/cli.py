@@ -614,10 +614,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         except (CannotSync, CredentialsError) as exc:
             raise CliError(str(exc)) from None
     try:
-        result = run_headless_demo(size=args.size)
+        result = run_headless_demo(size=args.size, summary=_print_result)
     except (CannotSync, CredentialsError) as exc:
         raise CliError(str(exc)) from None
-    _print_result(result)
     return _exit_code(result)
 
 

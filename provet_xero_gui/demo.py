@@ -15,6 +15,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -27,6 +28,8 @@ from provet_xero_gui.sync.events import Event, PassFinished, Progress, SyncResul
 from provet_xero_gui.sync.history import describe
 from provet_xero_gui.sync.mapping import Mapping, MappingFile
 from provet_xero_gui.sync.runner import run_sync
+from provet_xero_gui.sync.tieout import CannotTieOut, run_tieout
+from provet_xero_gui.sync.tieout_export import calls_words, summary_words
 from provet_xero_gui.xero.identity import IdentityClient
 from provet_xero_gui.xero.signin import sign_in
 
@@ -118,8 +121,10 @@ class ProgressPrinter:
             self.out.write(("\r" if self.tty else "") + line[1] + "\n")
 
 
-def run_headless_demo(size: int = 60, out: TextIO = sys.stdout, progress: Callable[[Event], None] | None = None
-                      ) -> SyncResult:
+def run_headless_demo(size: int = 60, out: TextIO = sys.stdout, progress: Callable[[Event], None] | None = None,
+                      summary: Callable[[SyncResult], None] | None = None) -> SyncResult:
+    """Setup and one full sync on the sandbox, then the tie-out of the clinic's last month. `summary` prints
+    the sync's result before the tie-out is made."""
     with Sandbox(size=size) as sandbox, throwaway_profile():
         point_at(sandbox)
         profile = Profile.open()
@@ -131,4 +136,21 @@ def run_headless_demo(size: int = 60, out: TextIO = sys.stdout, progress: Callab
         MappingFile(profile.paths.mapping_file).save(Mapping.from_json(demo_mapping()))
         print("Saved the mapping of VAT groups and payment methods for the demo clinic.", file=out)
         print("Syncing...", file=out, flush=True)
-        return run_sync(profile.reload(), events=progress or ProgressPrinter())
+        result = run_sync(profile.reload(), events=progress or ProgressPrinter())
+        if summary is not None:
+            summary(result)
+        if result.stopped is None:
+            _tie_out_last_month(profile.reload(), sandbox.clock.now().date(), out)
+        return result
+
+
+def _tie_out_last_month(profile: Profile, today: date, out: TextIO) -> None:
+    """What an accountant checks after the first sync: the last month, day by day (see `provet-xero tieout`)."""
+    end = today.replace(day=1) - timedelta(days=1)
+    start = end.replace(day=1)
+    try:
+        report = run_tieout(profile, start, end)
+    except CannotTieOut as exc:
+        print(f"The tie-out could not be made: {exc}", file=out)
+        return
+    print(f"Tie-out of {start:%B %Y}: {summary_words(report)}. Xero calls: {calls_words(report)}.", file=out)

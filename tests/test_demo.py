@@ -16,6 +16,10 @@ def test_headless_demo_connects_maps_and_syncs(profile_home: Path) -> None:
     assert "Connected to Provet Cloud (sandbox)" in out.stdout
     assert "chose the organisation 'Happy Paws Veterinary Ltd'" in out.stdout
     assert "Sync finished." in out.stdout and "invoices" in out.stdout
+    # Then the clinic's last month is tied out, and the seeded clinic's books agree.
+    assert "Tie-out of September 2026: 30 days: 30 tie out, 0 differ with the reason known, 0 differ without one" \
+        in out.stdout
+    assert out.stdout.index("Sync finished.") < out.stdout.index("Tie-out of")
     assert "Traceback" not in out.stderr
     # The throwaway profile is gone afterwards; the test's own profile was never touched.
     assert not (profile_home / "config" / "mapping.json").exists()
