@@ -27,7 +27,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -485,8 +485,9 @@ class TieOut:
         paid = self.provet.payments_dated(start, end)
         self._unreadable(paid.bad)
         self.payments: dict[int, Payment] = {p.id: p for p in paid.records}
-        since = datetime.combine(start, time(), UTC)
-        until = datetime.combine(end + timedelta(days=1), time(), UTC)
+        # The clinic's days: from its local midnight at the start to the one after the end.
+        since = datetime.combine(start, time()).astimezone()
+        until = datetime.combine(end + timedelta(days=1), time()).astimezone()
         pre = self.provet.prepayments_created(since, until)
         self._unreadable(pre.bad)
         self.prepayments: list[UnallocatedPayment] = list(pre.records)
@@ -949,7 +950,7 @@ class TieOut:
                     "as a payment on the invoice it is used on",
                 ),
             )
-            L.book(pre.created.astimezone(UTC).date(), key, doc, provet=money(pre.paid))
+            L.book(pre.created.astimezone().date(), key, doc, provet=money(pre.paid))  # the clinic's own day
 
 
 def _held(item: AttentionItem) -> _Verdict:

@@ -396,3 +396,26 @@ def test_after_the_next_sync_only_what_xero_changed_remains(planted: Planted) ->
     assert _day(report, date(2026, 9, 12)).status == EQUAL  # the Xero payment is now in Provet too
     assert _day(report, date(2026, 9, 10)).status == EXPLAINED
     assert _day(report, date(2026, 9, 7)).status == UNEXPLAINED
+
+
+def test_a_prepayment_falls_on_the_clinics_own_day_not_utcs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """23:30 UTC on 14 September is already the 15th in Auckland: a clinic there sees it on the 15th."""
+    from datetime import UTC, datetime
+
+    monkeypatch.setenv("TZ", "Pacific/Auckland")
+    time.tzset()
+    clinic = _open(tmp_path, size=12)
+    try:
+        pre = clinic.sandbox.provet.add_prepayment(5, "40.00")
+        with clinic.sandbox.provet.state.lock:
+            clinic.sandbox.provet.state.tables["unallocatedpayment"][pre.id]["created"] = datetime(
+                2026, 9, 14, 23, 30, tzinfo=UTC)
+        report = clinic.tie_out(date(2026, 9, 14), date(2026, 9, 15))
+        held_on = {d.day: {line.key: line.provet_total for line in d.held} for d in report.days}
+        assert held_on[date(2026, 9, 15)].get("held:prepayments") == Decimal("40.00")
+        assert "held:prepayments" not in held_on[date(2026, 9, 14)]
+    finally:
+        clinic.store.close()
+        clinic.sandbox.stop()
+        monkeypatch.delenv("TZ")
+        time.tzset()
