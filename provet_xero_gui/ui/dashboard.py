@@ -99,6 +99,7 @@ class CountTile(QFrame):
 class Dashboard(QWidget):
     sync_now_clicked = Signal()
     pause_clicked = Signal()
+    books_wanted = Signal(object, object)  # first and last day of the daily tie-out: show them on the Tie-out page
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -120,6 +121,9 @@ class Dashboard(QWidget):
         self.result_label = value_label("Result of the last sync")
         self.next_sync_label = value_label("Next sync")
         self.books_label = value_label("Provet and Xero compared")
+        self.books_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.books_label.linkActivated.connect(lambda _link: self._want_books())
+        self._books: DailyTieOut | None = None
         self.books_label.setToolTip("Once a day the app ties out the last week: Provet's totals per day against "
                                     "what Xero holds. The Tie-out page shows any day's documents.")
         self.problem_label = QLabel()
@@ -233,13 +237,18 @@ class Dashboard(QWidget):
                                            left < 500 else None)
         self.set_paused(status.paused)
 
+    def _want_books(self) -> None:
+        if self._books is not None:
+            self.books_wanted.emit(self._books.start, self._books.end)
+
     def _show_books(self, books: DailyTieOut | None) -> None:
+        self._books = books
         if books is None:
             self.books_label.setText(f"{_dot(_GREY)} Not compared yet — the app ties out the last week once a day, "
                                      "after a sync")
             return
         colour = {UNEXPLAINED: _RED, EXPLAINED: _AMBER}.get(books.status, _GREEN)
-        self.books_label.setText(f"{_dot(colour)} {books.words()}")
+        self.books_label.setText(f"{_dot(colour)} {books.words()} — <a href=\"tieout\">show the days</a>")
 
     def _show_last(self, status: Status) -> None:
         last = status.last_sync

@@ -209,6 +209,7 @@ class MainWindow(QMainWindow):
         d = self.dashboard
         d.sync_now_clicked.connect(self.sync_now)
         d.pause_clicked.connect(c.toggle_pause)
+        d.books_wanted.connect(self.show_tieout)
         c.status_changed.connect(self.show_status)
         c.running_changed.connect(self.show_running)
         c.progress.connect(d.show_progress)
@@ -235,6 +236,13 @@ class MainWindow(QMainWindow):
         focus = getattr(self.mapping_page, "focus_where", None)
         if focus is not None:
             focus(where)
+
+    def show_tieout(self, start: date, end: date) -> None:
+        """The dashboard's "show the days": the Tie-out tab, tying out the daily check's week."""
+        self.tabs.setCurrentWidget(self.tieout_page)
+        show = getattr(self.tieout_page, "show_range", None)
+        if show is not None:
+            show(start, end)
 
     def sync_now(self) -> None:
         if not self.controller.sync_now():

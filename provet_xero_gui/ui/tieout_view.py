@@ -285,6 +285,12 @@ class TieOutView(QWidget):
         self.documents_model.set_line(self.lines_model.line_at(row))
 
     # --- running ---------------------------------------------------------------------------------------------
+    def show_range(self, start: date, end: date) -> None:
+        """Choose these days and tie them out (the dashboard's "show the days")."""
+        self.from_edit.setDate(_qdate(start))
+        self.to_edit.setDate(_qdate(end))
+        self.run_chosen()
+
     def chosen_range(self) -> tuple[date, date]:
         return _pydate(self.from_edit.date()), _pydate(self.to_edit.date())
 

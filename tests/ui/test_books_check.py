@@ -53,6 +53,14 @@ def test_the_dashboard_shows_the_last_weeks_books_and_a_difference_is_notified(q
         note = next(n for n in notes if n.title == "Provet and Xero differ")
         assert note.level == "warning" and "Tie-out page" in note.text
 
+        # "show the days" opens the Tie-out page on that week, tied out, with the red day in it.
+        books.linkActivated.emit("tieout")
+        assert window.tabs.currentWidget() is window.tieout_page
+        assert window.tieout_page.chosen_range() == (date(2026, 9, 25), date(2026, 10, 1))
+        qtbot.waitUntil(lambda: window.tieout_page.report is not None, timeout=30_000)
+        red = [d.day for d in window.tieout_page.report.days if d.status == "unexplained"]
+        assert red == [invoice.invoice_date]
+
         controller.sync_now()  # the same day again: no second tie-out, no second notification
         qtbot.waitUntil(lambda: not controller.running, timeout=60_000)
         qtbot.wait(300)
