@@ -35,7 +35,8 @@ def run() -> int:
         connect_provet(profile, sandbox)
         connect_xero(profile.reload(), sandbox)
         MappingFile(profile.paths.mapping_file).save(Mapping.from_json(demo_mapping()))
-        return main(profile=profile.reload(), before_exec=_prepare)
+        # The clinic's own calendar (its documents are from the month before the sandbox's "today").
+        return main(profile=profile.reload(), before_exec=_prepare, today=lambda: sandbox.clock.now().date())
 
 
 if __name__ == "__main__":
