@@ -247,10 +247,12 @@ class TieOutView(QWidget):
             + ("".join(f" {n}" for n in report.notes) if report.notes else "")
         )
         self.stack.setCurrentWidget(self.stack.widget(1))
-        # Start on the first day that needs a look (red first, then amber), else the first day.
+        # Start on the first day that needs a look (red first, then amber), else the latest day with anything
+        # on it, else the first day.
         first = (
             next((d for d in report.days if d.status == UNEXPLAINED), None)
             or next((d for d in report.days if d.status != EQUAL), None)
+            or next((d for d in reversed(report.days) if d.lines), None)
             or (report.days[0] if report.days else None)
         )
         if first is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -152,6 +153,16 @@ def test_it_opens_on_the_red_day_and_drills_down_to_documents(qtbot) -> None:
     view.select_day(date(2026, 9, 3))  # a green day with a held line: the held line is the one shown
     assert view.lines_model.data(view.lines_model.index(1, 4)) == "held by rule"
     assert view.documents_model.data(view.documents_model.index(0, 2)) == "Held by rule"
+
+
+def test_a_month_that_ties_out_opens_on_its_latest_day_with_documents(qtbot) -> None:
+    view = TieOutView()
+    qtbot.addWidget(view)
+    whole = sample_report()
+    clean = replace(whole, days=(*(d for d in whole.days if d.status == "equal"), TieOutDay(date(2026, 9, 8))))
+    view.set_report(clean)
+    assert view.calendar_model.day_at(view.calendar.currentIndex()).day == date(2026, 9, 7)
+    assert view.lines_model.rowCount() == 1
 
 
 def test_csv_and_pdf_export(qtbot, tmp_path: Path) -> None:
