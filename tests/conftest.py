@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,3 +39,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def synced(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
+    """(sandbox, profile): a sandbox clinic of 60 invoices, connected, the demo mapping saved, synced once."""
+    from helpers.connected import connect_profile
+
+    from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
+    from provet_xero_gui.settings import write_json_atomically
+    from provet_xero_gui.sync.runner import run_sync
+
+    with Sandbox(size=60) as sandbox:
+        profile = connect_profile(sandbox, monkeypatch)
+        write_json_atomically(profile.paths.mapping_file, demo_mapping())
+        assert run_sync(profile).stopped is None
+        yield sandbox, profile

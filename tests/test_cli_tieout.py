@@ -6,18 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from helpers.connected import connect_profile
+from helpers.planted import raise_provet_total
 
 from provet_xero_gui.cli import main
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
-from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
+from provet_xero_gui.sandbox.runner import demo_mapping
 from provet_xero_gui.settings import write_json_atomically
-from provet_xero_gui.sync.runner import run_sync
 from provet_xero_gui.sync.state import SyncState
 
 
@@ -53,16 +51,6 @@ def test_not_connected_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 def test_no_mapping_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _out, err = run(capsys, "tieout", "--from", "2026-09-01", "--to", "2026-09-30")
     assert code == 2 and "no mapping has been saved" in err
-
-
-@pytest.fixture
-def synced(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Sandbox, Profile]]:
-    with Sandbox(size=60) as sandbox:
-        profile = connect_profile(sandbox, monkeypatch)
-        write_json_atomically(profile.paths.mapping_file, demo_mapping())
-        result = run_sync(profile)
-        assert result.stopped is None
-        yield sandbox, profile
 
 
 def test_a_synced_month_in_text_json_and_csv(capsys: pytest.CaptureFixture[str], synced) -> None:
@@ -112,10 +100,7 @@ def test_an_unexplained_difference_exits_1(capsys: pytest.CaptureFixture[str], s
     with profile.store() as store:
         links = SyncState(store).links("invoice")
     invoice = sandbox.provet.invoice(int(next(iter(sorted(links, key=int)))))
-    with sandbox.provet.state.lock:
-        rec = sandbox.provet.state.tables["invoice"][invoice.id]
-        rec["total_with_vat"] += 5
-        sandbox.provet.state.tables["invoicerow"][rec["invoice_row"][0]]["sum_total"] += 5
+    raise_provet_total(sandbox, invoice.id)
     day = invoice.invoice_date.isoformat()
     code, out, _err = run(capsys, "tieout", "--from", day, "--to", day)
     assert code == 1

@@ -193,10 +193,7 @@ class ProvetSource:
         self, since: datetime | None, statuses: Sequence[int] = (INVOICE_FINALISED, INVOICE_VOIDED)
     ) -> ReadBatch[Invoice]:
         """Invoices in `statuses` modified at or after `since` (all of them when None), by id."""
-        filters: dict[str, Any] = {"status__in": format_id_list(tuple(statuses))}
-        if since is not None:
-            filters["modified__gte"] = format_datetime(since)
-        return self._read("invoice", Invoice.parse, filters)
+        return self._collect("invoice", self.changed_invoice_pages(since, statuses))
 
     def changed_invoice_pages(
         self, since: datetime | None, statuses: Sequence[int] = (INVOICE_FINALISED, INVOICE_VOIDED)
@@ -403,10 +400,14 @@ class ProvetSource:
 
     def _read(self, resource: str, parse: Callable[[Any], T], filters: Mapping[str, Any] | None = None) -> ReadBatch[T]:
         """Every result of a filtered list, paged by `id__gt`, each parsed on its own."""
+        return self._collect(resource, self._pages(resource, parse, filters))
+
+    def _collect(self, resource: str, pages: Iterable[ReadBatch[T]]) -> ReadBatch[T]:
+        """All the pages of one list as one batch."""
         records: list[T] = []
         bad: list[BadRecord] = []
         cursor: datetime | None = None
-        for page in self._pages(resource, parse, filters):
+        for page in pages:
             records.extend(page.records)
             bad.extend(page.bad)
             cursor = _later(cursor, page.cursor)

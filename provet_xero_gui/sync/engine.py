@@ -596,12 +596,9 @@ class SyncEngine:
             if link is None:
                 continue
             self._check_stop()
-            if kind == "credit_note":
-                self.writer.write("POST VoidCreditNote", {"CreditNoteID": link.xero_id},
-                                  [{"kind": "void", "provet_id": str(inv.id), "label": inv.label}])
-            else:
-                self.writer.write("POST Void", {"InvoiceID": link.xero_id},
-                                  [{"kind": "void", "provet_id": str(inv.id), "label": inv.label}])
+            endpoint, body = (("POST VoidCreditNote", {"CreditNoteID": link.xero_id}) if kind == "credit_note"
+                              else ("POST Void", {"InvoiceID": link.xero_id}))
+            self.writer.write(endpoint, body, [{"kind": "void", "provet_id": str(inv.id), "label": inv.label}])
             if self.state.link("void", inv.id) is not None:
                 self.state.resolve(kind, inv.id)  # a refusal waiting from an earlier pass is settled
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 
 from provet_xero_gui import autostart
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.sync.daily_tieout import tie_out_if_due, today_here
+from provet_xero_gui.sync.daily_tieout import today_here
 from provet_xero_gui.sync.runner import run_sync
 from provet_xero_gui.ui.controller import SyncController
 from provet_xero_gui.ui.crash_dialog import CrashHandler
@@ -60,8 +60,7 @@ class AppShell(QObject):
         super().__init__()
         self.app = app
         self.profile = profile
-        self.controller = SyncController(profile, run=run, schedule=schedule, parent=self,
-                                         tie_out=lambda p: tie_out_if_due(p, today()))
+        self.controller = SyncController(profile, run=run, schedule=schedule, today=today, parent=self)
         self.window = MainWindow(self.controller, profile, today=today)
         # An exception in a slot or a thread: a report dialog (secrets cut out) and the app goes on.
         self.crash_handler = CrashHandler(self.window).install()

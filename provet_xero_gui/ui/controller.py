@@ -10,18 +10,18 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.sync.daily_tieout import DailyTieOut
+from provet_xero_gui.sync.daily_tieout import DailyTieOut, tie_out_if_due, today_here
 from provet_xero_gui.sync.events import ConflictFound, PassFinished, Progress, SyncResult
 from provet_xero_gui.sync.runner import run_sync
 from provet_xero_gui.sync.tieout import UNEXPLAINED
 from provet_xero_gui.ui.status import Notification, Status, expiry_notification, notifications_after_pass, tray_state
-from provet_xero_gui.ui.worker import ProfileWorker, SyncWorker, daily_tie_out
+from provet_xero_gui.ui.worker import ProfileWorker, SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +63,10 @@ class SyncController(QObject):
         *,
         run: Callable[..., Any] = run_sync,
         schedule: bool = True,
-        tie_out: Callable[[Profile], DailyTieOut | None] | None = daily_tie_out,
+        today: Callable[[], date] = today_here,
         parent: QObject | None = None,
     ) -> None:
+        """`today`: the clinic's day, for the daily tie-out (the demo's is the simulated clinic's)."""
         super().__init__(parent)
         self.status: Status | None = None
         self.running = False
@@ -82,7 +83,7 @@ class SyncController(QObject):
 
         self._sync_thread = QThread(self)
         self._sync_thread.setObjectName("provet-xero sync")
-        self._sync_worker = SyncWorker(profile, run, tie_out)
+        self._sync_worker = SyncWorker(profile, run, lambda p: tie_out_if_due(p, today()))
         self._sync_worker.moveToThread(self._sync_thread)
         self._io_thread = QThread(self)
         self._io_thread.setObjectName("provet-xero store")

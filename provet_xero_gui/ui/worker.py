@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from provet_xero_gui import autostart
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.store import LogEntry, Store, StoreError
-from provet_xero_gui.sync.daily_tieout import DailyTieOut, tie_out_if_due, today_here
+from provet_xero_gui.sync.daily_tieout import DailyTieOut
 from provet_xero_gui.sync.runner import CannotSync, run_sync
 from provet_xero_gui.sync.tieout import CannotTieOut
 from provet_xero_gui.ui.status import read_document, read_status
@@ -97,11 +97,6 @@ class SyncWorker(QObject):
             return
         if made is not None:
             self.books_checked.emit(made)
-
-
-def daily_tie_out(profile: Profile) -> DailyTieOut | None:
-    """The window's daily tie-out: the last week up to yesterday, on the clinic's own calendar."""
-    return tie_out_if_due(profile, today_here())
 
 
 class ProfileWorker(QObject):

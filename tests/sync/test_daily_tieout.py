@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from helpers.connected import connect_profile
+from helpers.planted import raise_provet_total
 
 from provet_xero_gui.cli import main
-from provet_xero_gui.profile import Profile
-from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
-from provet_xero_gui.settings import write_json_atomically
 from provet_xero_gui.sync.daily_tieout import DailyTieOut, due_range, last_daily, tie_out_if_due
-from provet_xero_gui.sync.runner import run_sync
 from provet_xero_gui.sync.state import SyncState
 
 CLINIC_DAY = date(2026, 10, 1)  # the seeded clinic's "today": its documents are from September
@@ -33,15 +28,6 @@ def test_a_damaged_record_is_made_again_not_a_crash() -> None:
     assert DailyTieOut.from_json(made.to_json()) == made
 
 
-@pytest.fixture
-def synced(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Sandbox, Profile]]:
-    with Sandbox(size=60) as sandbox:
-        profile = connect_profile(sandbox, monkeypatch)
-        write_json_atomically(profile.paths.mapping_file, demo_mapping())
-        assert run_sync(profile).stopped is None
-        yield sandbox, profile
-
-
 def test_made_once_a_day_kept_for_the_dashboard_and_a_difference_shows(
     synced, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -58,10 +44,7 @@ def test_made_once_a_day_kept_for_the_dashboard_and_a_difference_shows(
         links = SyncState(store).links("invoice")
     in_week = [sandbox.provet.invoice(int(pid)) for pid in links]
     invoice = next(i for i in sorted(in_week, key=lambda i: i.id) if i.invoice_date >= date(2026, 9, 25))
-    with sandbox.provet.state.lock:
-        rec = sandbox.provet.state.tables["invoice"][invoice.id]
-        rec["total_with_vat"] += 5
-        sandbox.provet.state.tables["invoicerow"][rec["invoice_row"][0]]["sum_total"] += 5
+    raise_provet_total(sandbox, invoice.id)
 
     next_day = tie_out_if_due(profile, CLINIC_DAY + timedelta(days=1))
     assert next_day is not None and next_day.status == "unexplained"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from helpers.planted import raise_provet_total
 from pytestqt.qtbot import QtBot
 
-from provet_xero_gui.sync.daily_tieout import tie_out_if_due
 from provet_xero_gui.sync.state import SyncState
 from provet_xero_gui.ui.controller import SyncController
 from provet_xero_gui.ui.main_window import MainWindow
@@ -19,7 +19,7 @@ CLINIC_DAY = date(2026, 10, 1)  # the seeded clinic's "today": its documents are
 def test_the_dashboard_shows_the_last_weeks_books_and_a_difference_is_notified(qtbot: QtBot, make_connected) -> None:
     sandbox, profile = make_connected(60)
     today = [CLINIC_DAY]
-    controller = SyncController(profile, schedule=False, tie_out=lambda p: tie_out_if_due(p, today[0]))
+    controller = SyncController(profile, schedule=False, today=lambda: today[0])
     window = MainWindow(controller, profile)
     qtbot.addWidget(window)
     notes: list[Notification] = []
@@ -40,10 +40,7 @@ def test_the_dashboard_shows_the_last_weeks_books_and_a_difference_is_notified(q
             linked = SyncState(store).links("invoice")
         invoice = next(i for i in sorted((sandbox.provet.invoice(int(p)) for p in linked), key=lambda i: i.id)
                        if i.invoice_date >= date(2026, 9, 25))
-        with sandbox.provet.state.lock:
-            rec = sandbox.provet.state.tables["invoice"][invoice.id]
-            rec["total_with_vat"] += 5
-            sandbox.provet.state.tables["invoicerow"][rec["invoice_row"][0]]["sum_total"] += 5
+        raise_provet_total(sandbox, invoice.id)
         today[0] = CLINIC_DAY + timedelta(days=1)
 
         controller.sync_now()
