@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SYSTEM_PACKAGES=(python3-venv xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools libegl1 libgl1
   libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0 libxcb-cursor0 libxcb-icccm4
   libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-image0 libxcb-render-util0 libxcb-xinerama0
-  libxcb-xkb1 fonts-dejavu-core)
+  libxcb-xkb1 fonts-dejavu-core openssl)
 
 missing_system_packages() {
   command -v dpkg-query >/dev/null || return 0
