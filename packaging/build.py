@@ -1,6 +1,6 @@
 """Builds provet-xero for the platform this runs on and prints where the result is.
 
-    .venv/bin/python -m pip install -e ".[packaging]"     # PyInstaller, once
+    .venv/bin/python -m pip install -c requirements/lock.txt -e ".[packaging]"  # PyInstaller, once
     .venv/bin/python packaging/build.py                   # then
 
 - Linux:   dist/provet-xero-<version>-linux-<arch>.tar.gz (the one-folder bundle, menu entry, icons, install.sh)

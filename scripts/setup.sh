@@ -41,10 +41,11 @@ spec="."
 [ -n "$extras" ] && spec=".[$extras]"
 # Reinstall only when the project's dependencies changed (the stamp remembers what was installed).
 stamp=.venv/.provet-xero-installed
-want="$(sha256sum pyproject.toml | cut -d' ' -f1) $spec"
+want="$(cat pyproject.toml requirements/lock.txt | sha256sum | cut -d' ' -f1) $spec"
 if [ ! -f "$stamp" ] || ! grep -qxF "$want" "$stamp"; then
   echo "setup: installing provet-xero into .venv ($spec)" >&2
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e "$spec"
+  # requirements/lock.txt: the versions CI tested and the bundle ships, so a new release can't slip in.
+  .venv/bin/python -m pip install -q -c requirements/lock.txt -e "$spec"
   echo "$want" >>"$stamp"
 fi
