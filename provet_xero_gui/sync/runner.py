@@ -36,13 +36,14 @@ def run_sync(
     should_stop: Callable[[], bool] = lambda: False,
     limiter: XeroLimiter | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> SyncResult:
     try:
         mapping = MappingFile(profile.paths.mapping_file).load()
     except MappingError as exc:
         raise CannotSync(f"No usable mapping: {exc}") from None
     try:
-        connections = open_connections(profile, limiter=limiter, sleep=sleep)
+        connections = open_connections(profile, limiter=limiter, sleep=sleep, clock=clock)
     except (NotConnected, CredentialsError) as exc:
         raise CannotSync(str(exc)) from None
     lock = ProfileLock.for_profile(profile.paths.data_dir)
