@@ -47,11 +47,6 @@ class Driver:
         shell.controller.pass_finished.connect(self._finished)
         shell.controller.cannot_sync.connect(lambda why: self._quit_after(f"cannot sync: {why}"))
         shell.controller.progress.connect(self._progress)
-        if shell.stopped_dialog is not None:
-            out["stopped_dialog"] = {"title": shell.stopped_dialog.windowTitle(),
-                                     "intro": shell.stopped_dialog.intro_label.text(),
-                                     "report": shell.stopped_dialog.report_text,
-                                     "visible": shell.stopped_dialog.isVisible()}
 
     def _progress(self, *_args: object) -> None:
         self.out["events_seen"] += 1
@@ -72,6 +67,10 @@ class Driver:
         model = window.log_model
         self.out["log"] = [model.index(r, MESSAGE).data() for r in range(model.rowCount())]
         self.out["tray_state"] = self.shell.controller.tray_state
+        dialog = self.shell.stopped_dialog
+        if dialog is not None:
+            self.out["stopped_dialog"] = {"title": dialog.windowTitle(), "intro": dialog.intro_label.text(),
+                                          "report": dialog.report_text, "visible": dialog.isVisible()}
         window.activateWindow()
         QTest.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
         if not self.shell._stopped:  # no shortcut map on this platform: the menu's Quit, the same action
