@@ -86,13 +86,12 @@ class AppShell(QObject):
         """Start the scheduler and show the window; `minimized` (start at login) leaves only the tray icon,
         or, with no tray, the window minimised in the task bar."""
         self.controller.start()
+        if show and not (minimized and self.tray.available):
+            if minimized:
+                self.window.setWindowState(self.window.windowState() | Qt.WindowState.WindowMinimized)
+            self.window.show()
         if self.unclean_end is not None:
             self._tell_unclean_end(self.unclean_end)
-        if not show or (minimized and self.tray.available):
-            return
-        if minimized:
-            self.window.setWindowState(self.window.windowState() | Qt.WindowState.WindowMinimized)
-        self.window.show()
 
     def _tell_unclean_end(self, end: UncleanEnd) -> None:
         """The last run did not quit: a line in the log, a notification, and the report (save or copy it)."""
@@ -101,8 +100,9 @@ class AppShell(QObject):
                                   "It carries on syncing from where it was; nothing is sent twice.", "warning"))
         dialog = CrashDialog(self.window, intro=stopped_intro(end), title="provet-xero stopped unexpectedly")
         dialog.add_report(end.report())
-        dialog.show()
         self.stopped_dialog = dialog
+        # After the window and the setup wizard (which the window opens on an unfinished profile) are up.
+        QTimer.singleShot(0, lambda: (dialog.show(), dialog.raise_(), dialog.activateWindow()))
 
     def _notify(self, note: Notification) -> None:
         self.tray.show_message(note)
