@@ -1,7 +1,8 @@
 """Not a test: the window's next start after a native crash, to look at the "stopped unexpectedly" dialog.
+It needs a keyring, as the demo does:
 
-    /work/shared/tools/shot /tmp/stopped.png 14 dbus-run-session -- bash -c \
-        'eval "$(printf pass | gnome-keyring-daemon --unlock --components=secrets)"; .venv/bin/python tests/ui/show_stopped.py'
+    /work/shared/tools/shot /tmp/stopped.png 14 dbus-run-session -- bash -c 'eval "$(printf pass |
+        gnome-keyring-daemon --unlock --components=secrets)"; .venv/bin/python tests/ui/show_stopped.py'
 """
 
 from __future__ import annotations
