@@ -7,54 +7,29 @@ display. Exit codes: 0 done, 1 done but something needs attention, 2 could not r
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import sys
-import webbrowser
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from provet_xero_gui import __version__, setup
-from provet_xero_gui.credentials import CredentialsError
-from provet_xero_gui.demo import ProgressPrinter, run_headless_demo
-from provet_xero_gui.profile import Profile
-from provet_xero_gui.provet.client import ProvetClient, ProvetError
-from provet_xero_gui.provet.records import Department, PaymentMethod, RecordError, VatGroup
-from provet_xero_gui.provet.source import ProvetSource
-from provet_xero_gui.settings import ProvetSettings, XeroSettings, write_json_atomically
-from provet_xero_gui.store import StoreError
-from provet_xero_gui.sync.client_state import ClientState, Conflict
-from provet_xero_gui.sync.clients import FIELD_WORDS, ResolveRefused, describe_resolution, read_current, resolve
-from provet_xero_gui.sync.context import NotConnected, open_connections, open_provet, open_xero
-from provet_xero_gui.sync.daily_tieout import DailyTieOut, last_daily
-from provet_xero_gui.sync.events import SyncResult
-from provet_xero_gui.sync.history import last_pass
-from provet_xero_gui.sync.mapping import (
-    RECENT_INVOICES,
-    Mapping,
-    MappingError,
-    MappingFile,
-    check_mapping,
-    parse_mapping_text,
-    read_departments,
-    read_payment_methods,
-    read_usage,
-    read_vat_groups,
-    suggest_mapping,
-)
-from provet_xero_gui.sync.runner import CannotSync, run_sync
-from provet_xero_gui.sync.state import AttentionItem, SyncState, cause_title
-from provet_xero_gui.sync.tieout import UNEXPLAINED, CannotTieOut, TieOutRangeError, parse_day, run_tieout
-from provet_xero_gui.sync.tieout_export import report_csv, report_text
-from provet_xero_gui.xero.client import XeroApiError, XeroClient
-from provet_xero_gui.xero.identity import IdentityClient, Tenant, XeroAuthError
-from provet_xero_gui.xero.limits import DayLimitLow
-from provet_xero_gui.xero.oauth import SignInError
-from provet_xero_gui.xero.reference import XeroReference
-from provet_xero_gui.xero.signin import ChooseOrganisation, select_tenant, sign_in
+from provet_xero_gui import __version__
+
+# What the commands use is imported inside them, so `--version`, `--help` and an argument error answer at
+# once, without the HTTP clients, xero-python, the sandbox or Qt.
+if TYPE_CHECKING:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.provet.client import ProvetClient
+    from provet_xero_gui.provet.records import Department, PaymentMethod, VatGroup
+    from provet_xero_gui.sync.client_state import Conflict
+    from provet_xero_gui.sync.events import SyncResult
+    from provet_xero_gui.sync.mapping import Mapping
+    from provet_xero_gui.sync.state import AttentionItem
+    from provet_xero_gui.xero.client import XeroClient
+    from provet_xero_gui.xero.identity import Tenant
+    from provet_xero_gui.xero.reference import XeroReference
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +41,12 @@ class CliError(Exception):
 
 
 def _status(profile: Profile) -> dict[str, Any]:
+    from provet_xero_gui.credentials import CredentialsError
+    from provet_xero_gui.store import StoreError
+    from provet_xero_gui.sync.daily_tieout import last_daily
+    from provet_xero_gui.sync.history import last_pass
+    from provet_xero_gui.sync.state import SyncState
+
     s = profile.settings
     out: dict[str, Any] = {
         "version": __version__,
@@ -111,6 +92,8 @@ def _yes_no(value: bool | None) -> str:
 
 
 def _print_status(st: dict[str, Any]) -> None:
+    from provet_xero_gui.sync.daily_tieout import DailyTieOut
+
     lines = [f"provet-xero {st['version']}"]
     if st["settings_problem"]:
         lines.append(f"! {st['settings_problem']}")
@@ -153,6 +136,8 @@ def _print_status(st: dict[str, Any]) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+
     profile = Profile.open()
     st = _status(profile)
     if args.json:
@@ -164,6 +149,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _read_secret(prompt: str) -> str:
     """The secret from stdin: typed without echo at a terminal, else the first line of the pipe."""
+    import getpass
+
     if sys.stdin is None:
         raise CliError("the client secret is read from standard input, and there is none")
     if sys.stdin.isatty():
@@ -176,6 +163,11 @@ def _read_secret(prompt: str) -> str:
 
 
 def cmd_connect_provet(args: argparse.Namespace) -> int:
+    from provet_xero_gui import setup
+    from provet_xero_gui.credentials import CredentialsError
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.provet.client import ProvetError
+
     profile = Profile.open()
     secret = _read_secret("Provet client secret: ")
     try:
@@ -202,6 +194,14 @@ def _ask_tenant(tenants: tuple[Tenant, ...]) -> str | None:
 
 
 def cmd_connect_xero(args: argparse.Namespace) -> int:
+    import webbrowser
+
+    from provet_xero_gui.credentials import CredentialsError
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.xero.identity import IdentityClient, XeroAuthError
+    from provet_xero_gui.xero.oauth import SignInError
+    from provet_xero_gui.xero.signin import ChooseOrganisation, select_tenant, sign_in
+
     profile = Profile.open()
     creds = profile.credentials()
 
@@ -240,6 +240,11 @@ def cmd_connect_xero(args: argparse.Namespace) -> int:
 
 
 def cmd_disconnect(args: argparse.Namespace) -> int:
+    from provet_xero_gui.credentials import CredentialsError
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.settings import ProvetSettings, XeroSettings
+    from provet_xero_gui.xero.identity import IdentityClient, XeroAuthError
+
     profile = Profile.open()
     creds = profile.credentials()
     warning = None
@@ -317,6 +322,8 @@ def _mapping_summary(mapping: Mapping) -> str:
 
 
 def _saved_mapping(profile: Profile) -> Mapping:
+    from provet_xero_gui.sync.mapping import MappingError, MappingFile
+
     try:
         return MappingFile(profile.paths.mapping_file).load()
     except MappingError as exc:
@@ -324,6 +331,9 @@ def _saved_mapping(profile: Profile) -> Mapping:
 
 
 def cmd_mapping_import(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.sync.mapping import MappingError, MappingFile, parse_mapping_text
+
     profile = Profile.open()
     text = _read_text(args.file)
     try:
@@ -336,6 +346,9 @@ def cmd_mapping_import(args: argparse.Namespace) -> int:
 
 
 def cmd_mapping_export(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.settings import write_json_atomically
+
     profile = Profile.open()
     mapping = _saved_mapping(profile)
     if args.file == "-":
@@ -350,6 +363,8 @@ def cmd_mapping_export(args: argparse.Namespace) -> int:
 
 
 def _open_for_mapping(profile: Profile) -> tuple[ProvetClient, XeroClient]:
+    from provet_xero_gui.sync.context import NotConnected, open_provet, open_xero
+
     try:
         credentials = profile.credentials()
         provet = open_provet(profile, credentials)
@@ -362,6 +377,14 @@ def _open_for_mapping(profile: Profile) -> tuple[ProvetClient, XeroClient]:
 def _fetch_reference(
     provet: ProvetClient, xero: XeroClient
 ) -> tuple[list[VatGroup], list[PaymentMethod], list[Department], XeroReference]:
+    from provet_xero_gui.credentials import CredentialsError
+    from provet_xero_gui.provet.client import ProvetError
+    from provet_xero_gui.provet.records import RecordError
+    from provet_xero_gui.sync.mapping import read_departments, read_payment_methods, read_vat_groups
+    from provet_xero_gui.xero.client import XeroApiError
+    from provet_xero_gui.xero.identity import XeroAuthError
+    from provet_xero_gui.xero.limits import DayLimitLow
+
     try:
         groups, methods = read_vat_groups(provet), read_payment_methods(provet)
         return groups, methods, read_departments(provet), xero.reference()
@@ -370,6 +393,11 @@ def _fetch_reference(
 
 
 def cmd_mapping_check(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.provet.client import ProvetError
+    from provet_xero_gui.provet.records import RecordError
+    from provet_xero_gui.sync.mapping import check_mapping, read_usage
+
     profile = Profile.open()
     mapping = _saved_mapping(profile)
     provet, xero = _open_for_mapping(profile)
@@ -404,6 +432,9 @@ def cmd_mapping_check(args: argparse.Namespace) -> int:
 
 
 def cmd_mapping_suggest(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.sync.mapping import MappingFile, suggest_mapping
+
     profile = Profile.open()
     mapping_file = MappingFile(profile.paths.mapping_file)
     base = _saved_mapping(profile) if mapping_file.exists() and not args.fresh else None
@@ -429,6 +460,8 @@ def _plural(n: int, word: str) -> str:
 
 
 def _print_result(result: SyncResult) -> None:
+    from provet_xero_gui.sync.state import cause_title
+
     sent = ", ".join(_plural(n, k.replace("_", " ")) for k, n in sorted(result.sent.items())) or "nothing new"
     lines = ["Sync stopped early." if result.stopped else "Sync finished.", f"  Sent to Xero:    {sent}"]
     if result.held_by_rule:
@@ -458,6 +491,10 @@ def _exit_code(result: SyncResult) -> int:
 
 
 def _run_pass(args: argparse.Namespace, retry: list[str] = ()) -> int:
+    from provet_xero_gui.demo import ProgressPrinter
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.sync.runner import CannotSync, run_sync
+
     profile = Profile.open()
     printer = ProgressPrinter() if not args.json else None
     try:
@@ -478,11 +515,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _open_items(profile: Profile) -> list[AttentionItem]:
+    from provet_xero_gui.sync.state import SyncState
+
     with profile.store() as store:
         return SyncState(store).attention()
 
 
 def cmd_attention(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.sync.state import cause_title
+
     items = _open_items(Profile.open())
     if args.json:
         print(json.dumps([{**asdict(i), "by_rule": i.by_rule} for i in items], indent=2, ensure_ascii=False))
@@ -505,6 +547,9 @@ def cmd_attention(args: argparse.Namespace) -> int:
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.sync.state import SyncState
+
     profile = Profile.open()
     items = _open_items(profile)
     if args.all:
@@ -529,6 +574,10 @@ def _when(stamp: str | None) -> str:
 
 
 def cmd_conflicts(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.sync.client_state import ClientState
+    from provet_xero_gui.sync.clients import FIELD_WORDS, describe_resolution
+
     with Profile.open().store() as store:
         clients = ClientState(store)
         conflicts = clients.open_conflicts()
@@ -562,6 +611,19 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
+    from provet_xero_gui.credentials import CredentialsError
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.provet.client import ProvetError
+    from provet_xero_gui.provet.records import RecordError
+    from provet_xero_gui.provet.source import ProvetSource
+    from provet_xero_gui.sync.client_state import ClientState
+    from provet_xero_gui.sync.clients import FIELD_WORDS, ResolveRefused, describe_resolution, read_current, resolve
+    from provet_xero_gui.sync.context import NotConnected, open_connections
+    from provet_xero_gui.sync.state import SyncState
+    from provet_xero_gui.xero.client import XeroApiError
+    from provet_xero_gui.xero.identity import XeroAuthError
+    from provet_xero_gui.xero.limits import DayLimitLow
+
     profile = Profile.open()
     with profile.store() as store:
         state = SyncState(store)
@@ -590,6 +652,10 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 def cmd_tieout(args: argparse.Namespace) -> int:
     """Exit 0 when every day ties out or each difference has its reason, 1 when some difference has none,
     2 when it cannot run (bad dates, not connected, no mapping)."""
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.sync.tieout import UNEXPLAINED, CannotTieOut, TieOutRangeError, parse_day, run_tieout
+    from provet_xero_gui.sync.tieout_export import report_csv, report_text
+
     try:
         start, end = parse_day(args.date_from), parse_day(args.date_to)
         report = run_tieout(Profile.open(), start, end)
@@ -606,6 +672,9 @@ def cmd_tieout(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from provet_xero_gui.credentials import CredentialsError
+    from provet_xero_gui.sync.runner import CannotSync
+
     if not args.headless:
         from provet_xero_gui.ui.app import run_demo  # Qt only when a window is wanted
 
@@ -613,6 +682,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return run_demo(size=args.size)
         except (CannotSync, CredentialsError) as exc:
             raise CliError(str(exc)) from None
+    from provet_xero_gui.demo import run_headless_demo
+
     try:
         result = run_headless_demo(size=args.size, summary=_print_result)
     except (CannotSync, CredentialsError) as exc:
@@ -625,6 +696,9 @@ def _positive(value: str) -> float:
     if number <= 0:
         raise argparse.ArgumentTypeError("must be more than 0")
     return number
+
+
+RECENT_INVOICES = 200  # `mapping check --invoices`' default; the same as sync.mapping.RECENT_INVOICES (a test checks)
 
 
 def build_parser() -> argparse.ArgumentParser:
