@@ -180,11 +180,14 @@ def cmd_connect_provet(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _ask_tenant(tenants: tuple[Tenant, ...]) -> str | None:
+def _ask_tenant(tenants: tuple[Tenant, ...], wanted: str | None = None) -> str | None:
     """At a terminal, let the person pick an organisation by number; elsewhere, None."""
     if not (sys.stdin and sys.stdin.isatty()):
         return None
-    print("Several Xero organisations are connected:")
+    if wanted:
+        print(f"No connected Xero organisation is called '{wanted}'. Connected:")
+    else:
+        print("Several Xero organisations are connected:")
     for i, t in enumerate(tenants, start=1):
         print(f"  {i}. {t.name}")
     answer = input("Which one keeps the clinic's books? Number: ").strip()
@@ -227,7 +230,7 @@ def cmd_connect_xero(args: argparse.Namespace) -> int:
             )
             tenant = result.tenant
         except ChooseOrganisation as exc:
-            wanted = _ask_tenant(exc.tenants)
+            wanted = _ask_tenant(exc.tenants, exc.wanted)
             if wanted is None:
                 raise
             tokens = creds.load_xero_tokens()
