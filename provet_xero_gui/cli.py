@@ -1,4 +1,4 @@
-"""The `provet-xero` command line: the automation contract of DESIGN.md.
+"""The `provet-xero` command line: the automation contract (README.md, docs/architecture.md).
 
 Qt is imported only when a window is wanted, so every subcommand here runs on a machine without a
 display. Exit codes: 0 done, 1 done but something waits on a person (a document in the attention list, a
@@ -938,13 +938,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the app on the sandbox in a throwaway profile")
     p.add_argument("--headless", action="store_true", help="setup and one full sync in the terminal")
-    p.add_argument("--size", type=_size, default=60, metavar="N", help="about how many finalised invoices (60)")
+    p.add_argument("--size", type=_size, default=60, metavar="N",
+                   help="about how many finalised invoices and credit notes (60; never fewer than 22)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("sandbox", help="run the simulated Provet Cloud and Xero on this computer until Ctrl+C")
     p.add_argument("--port-provet", type=int, default=0, metavar="N", help="Provet port (default: any free one)")
     p.add_argument("--port-xero", type=int, default=0, metavar="N", help="Xero port (default: any free one)")
-    p.add_argument("--size", type=_size, default=12, metavar="N", help="about how many finalised invoices (12)")
+    p.add_argument("--size", type=_size, default=12, metavar="N",
+                   help="about how many finalised invoices and credit notes (12, which serves 22: never fewer, so "
+                        "that every case is there)")
     p.add_argument("--seed", type=int, default=1, help="the clinic generator's seed (1)")
     p.add_argument("--time-scale", type=_positive, default=1.0, metavar="X",
                    help="run the sandbox clock X times faster (limits and token expiry)")

@@ -86,3 +86,29 @@ def test_the_parsers_default_for_mapping_check_is_the_one_it_reads() -> None:
     from provet_xero_gui.sync import mapping
 
     assert cli.RECENT_INVOICES == mapping.RECENT_INVOICES
+
+
+def test_the_readme_names_every_command_and_option() -> None:
+    """The README's command list leaves nothing out that `provet-xero --help` and its commands offer."""
+    import argparse
+
+    from provet_xero_gui.cli import build_parser
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    listing = readme[readme.index("## The command line"):readme.index("### Daily tie-out")]
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, words: list[str]) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    if f" {name}" not in listing:
+                        missing.append(" ".join([*words, name]))
+                    walk(sub, [*words, name])
+            elif action.option_strings and action.dest != "help":
+                longest = max(action.option_strings, key=len)
+                if longest not in listing:
+                    missing.append(" ".join([*words, longest]))
+
+    walk(build_parser(), ["provet-xero"])
+    assert missing == []
