@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -72,3 +73,36 @@ def test_run_demo_keeps_the_progress_lines_in_order_in_a_log_file(tmp_path: Path
     lines = [line for line in log.read_text().splitlines()
              if line in ("reading Provet...", "sending invoices...", "Sync finished.")]
     assert lines == ["reading Provet...", "sending invoices...", "Sync finished."], log.read_text()
+
+
+_FAKE_RUN_TESTS = """#!/usr/bin/env bash
+# a stand-in for the suite: the second run fails
+n=$(( $(cat "$COUNTER" 2>/dev/null || echo 0) + 1 )); echo "$n" >"$COUNTER"
+pgrep -P "$PPID" -x yes >/dev/null && echo "busy: yes" >>"$SEEN"  # the load, started by the script
+if [ "$n" -eq 2 ]; then echo "FAILED tests/test_x.py::test_y"; echo "1 failed, 9 passed in 1.00s"; exit 1; fi
+echo "10 passed in 1.00s"
+"""
+
+
+def test_run_tests_loaded_runs_three_times_under_load_and_reports_each_run(tmp_path: Path) -> None:
+    if shutil.which("pgrep") is None:
+        pytest.skip("needs pgrep")
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    shutil.copy2(ROOT / "scripts" / "run-tests-loaded.sh", repo / "scripts" / "run-tests-loaded.sh")
+    _executable(repo / "scripts" / "setup.sh", "#!/bin/sh\nexit 0\n")
+    _executable(repo / "scripts" / "run-tests.sh", _FAKE_RUN_TESTS)
+    env = {**os.environ, "COUNTER": str(tmp_path / "count"), "SEEN": str(tmp_path / "seen"), "LOAD": "1"}
+    done = subprocess.run(["bash", str(repo / "scripts" / "run-tests-loaded.sh")], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    runs = [line for line in done.stdout.splitlines() if line.startswith("run ")]
+    assert len(runs) == 3
+    assert runs[0].startswith("run 1: exit 0, 10 passed in 1.00s, ")
+    assert runs[1].startswith("run 2: exit 1, 1 failed, 9 passed in 1.00s, ")
+    assert "  FAILED tests/test_x.py::test_y" in done.stdout
+    assert (tmp_path / "seen").read_text().count("busy: yes") == 3  # the load was on during every run
+    load = next(line for line in done.stdout.splitlines() if line.startswith("load: 1 busy processes ("))
+    for pid in load.split("(", 1)[1].split(")", 1)[0].split():  # stopped when the script ended
+        with contextlib.suppress(FileNotFoundError):
+            assert Path(f"/proc/{pid}/comm").read_text().strip() != "yes"
