@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -569,6 +569,23 @@ def _print_outcomes(outcomes: list[dict[str, Any]]) -> None:
             print(f"  Fix: {o['fix']}")
 
 
+def _unstoppable(printer: Callable[[Any], None]) -> Callable[[Any], None]:
+    """Progress that nobody reads any more (`provet-xero sync 2>&1 | head -3`) must not stop the pass: once
+    the output is gone, the pass goes on without it."""
+    gone = False
+
+    def show(event: Any) -> None:
+        nonlocal gone
+        if gone:
+            return
+        try:
+            printer(event)
+        except BrokenPipeError:
+            gone = True
+
+    return show
+
+
 def _run_pass(args: argparse.Namespace, retry: list[AttentionItem] = ()) -> int:
     from provet_xero_gui.demo import ProgressPrinter
     from provet_xero_gui.profile import Profile
@@ -578,7 +595,7 @@ def _run_pass(args: argparse.Namespace, retry: list[AttentionItem] = ()) -> int:
     missing = _first_missing_step(profile)
     if missing:
         raise CliError(missing)
-    printer = ProgressPrinter() if not args.json else None
+    printer = _unstoppable(ProgressPrinter(sys.stderr)) if not args.json else None
     try:
         result = run_sync(profile, events=printer, retry=[i.key for i in retry])
     except CannotSync as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -132,6 +133,29 @@ def test_cut_short_mapping_suggest_and_tieout_json_end_quietly(synced, capsys: p
         code, err = _cut_short(capsys, *args)
         assert code == 141, args
         assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+class _GoneErrors(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_progress_nobody_reads_does_not_stop_the_pass(synced, capsys: pytest.CaptureFixture[str]) -> None:
+    """`provet-xero sync 2>&1 | head -3`: the progress lines' reader goes; the pass goes on to the end."""
+    from provet_xero_gui.cli import main
+
+    sandbox, _profile = synced
+    sandbox.provet.demo_activity(random.Random(3))  # something new to send, so the pass has progress to show
+    before = len(sandbox.xero.invoices(CLINIC_TENANT_ID))
+    capsys.readouterr()
+    saved, sys.stderr = sys.stderr, _GoneErrors()
+    try:
+        code = main(["sync", "--once"])
+    finally:
+        sys.stderr = saved
+    out = capsys.readouterr().out
+    assert code in (0, 1) and "Sync finished." in out, out
+    assert len(sandbox.xero.invoices(CLINIC_TENANT_ID)) > before
 
 
 def test_tieout_json_names_the_organisation(synced, capsys: pytest.CaptureFixture[str]) -> None:
