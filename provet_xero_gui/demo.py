@@ -20,13 +20,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import requests
 
 from provet_xero_gui import setup
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.sync.events import Event, PassFinished, Progress, SyncResult
 from provet_xero_gui.sync.history import describe
 from provet_xero_gui.sync.mapping import Mapping, MappingFile
@@ -35,6 +34,9 @@ from provet_xero_gui.sync.tieout import CannotTieOut, run_tieout
 from provet_xero_gui.sync.tieout_export import calls_words, summary_words
 from provet_xero_gui.xero.identity import IdentityClient
 from provet_xero_gui.xero.signin import sign_in
+
+if TYPE_CHECKING:  # the sandbox is imported where it runs: `sync` prints progress with this module too
+    from provet_xero_gui.sandbox.runner import Sandbox
 
 CLINIC_ORGANISATION = "Happy Paws Veterinary Ltd"
 
@@ -190,6 +192,8 @@ def run_headless_demo(size: int = 60, out: TextIO = sys.stdout, progress: Callab
                       summary: Callable[[SyncResult], None] | None = None) -> SyncResult:
     """Setup and one full sync on the sandbox, then the tie-out of the clinic's last month. `summary` prints
     the sync's result before the tie-out is made."""
+    from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
+
     with Sandbox(size=size) as sandbox, throwaway_profile():
         point_at(sandbox)
         profile = Profile.open()

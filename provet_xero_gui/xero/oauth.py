@@ -177,7 +177,9 @@ class CallbackListener:
             self._finish(None, SignInError("Xero's answer had no authorization code. Try again."))
             return 400, "Sign-in not completed", "The answer had no authorization code."
         self._finish(CallbackResult(code), None)
-        return 200, "Signed in to Xero", "You can close this tab and return to provet-xero."
+        # Not "signed in" yet: the code is still to be exchanged and the organisation chosen, and either can fail.
+        return 200, "Xero answered", ("provet-xero is finishing the sign-in and shows there whether it worked. "
+                                      "You can close this tab and return to provet-xero.")
 
 
 class _LoopbackServer(HTTPServer):
