@@ -361,6 +361,9 @@ class SyncEngine:
         run.seen.update(inv.id for inv in invoices)
         ids = [inv.id for inv in invoices]
         linked = set(self.state.links("invoice", ids)) | set(self.state.links("credit_note", ids))
+        for stamp in page.future:  # told when first met; the cursor never follows it (provet/source.py)
+            if stamp.id in ids and str(stamp.id) not in linked:
+                self.out.notice("warning", stamp.message)
         to_send: list[Invoice] = []
         for inv in invoices:
             decision = self._decide(inv, str(inv.id) in linked)

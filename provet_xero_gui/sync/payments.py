@@ -108,6 +108,10 @@ class PaymentSync:
             payments.update({p.id: p for p in again.records})
 
         to_send, to_delete = self._decide(payments)
+        sending = {part[1].id for part in to_send}
+        for stamp in changed.future:  # told when first sent; the cursor never follows it (provet/source.py)
+            if stamp.id in sending:
+                self.out.notice("warning", stamp.message)
         self._send(to_send)
         self._delete(to_delete)
         if changed.cursor is not None and (since is None or changed.cursor > since):

@@ -1,0 +1,119 @@
+"""Reading changes never skips a document: Provet's lists are read in the order asked for, or the pass stops
+and moves no cursor (issue 16.3); a Provet record dated in the future never carries a cursor past Provet's
+own clock (issue 17.2)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from helpers.exactly_once import assert_exactly_once
+
+from provet_xero_gui.provet.source import ProvetSource
+from provet_xero_gui.sandbox import provet_state
+from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID, RowSpec
+from provet_xero_gui.sandbox.runner import demo_mapping
+from provet_xero_gui.sync.engine import CURSOR_INVOICES, SyncEngine
+from provet_xero_gui.sync.events import Notice
+from provet_xero_gui.sync.mapping import Mapping
+from provet_xero_gui.sync.payments import CURSOR_PROVET
+from provet_xero_gui.sync.state import SyncState
+
+from .conftest import World
+
+
+def _small_pages(world: World) -> SyncEngine:
+    """The engine reading Provet five records a page, so every list spans several pages."""
+    return SyncEngine(ProvetSource(world.provet, page_size=5, max_page_size=5), world.xero, SyncState(world.store),
+                      Mapping.from_json(demo_mapping()), events=world.events.append)
+
+
+def _new_invoice(world: World, total: str) -> int:
+    client = world.sandbox.provet.clients()[0]
+    net = (Decimal(total) / Decimal("1.2")).quantize(Decimal("0.0001"))
+    inv = world.sandbox.provet.add_invoice(client.id, [RowSpec("Surgery", Decimal(1), net, Decimal(20), "200")],
+                                           finalise=True)
+    return inv.id
+
+
+def _in_xero(world: World, provet_id: int) -> bool:
+    number = world.sandbox.provet.invoice(provet_id).document_number
+    return number in {d.number for d in world.xero_invoices()}
+
+
+def _xero_paid(world: World, provet_id: int) -> list[Decimal]:
+    link = world.state.link("invoice", provet_id)
+    assert link is not None
+    return sorted(p.amount for p in world.sandbox.xero.payments(CLINIC_TENANT_ID)
+                  if p.invoice_id == link.xero_id and p.status == "AUTHORISED")
+
+
+# --- 16.3: Provet's order --------------------------------------------------------------------------------------
+
+
+def test_every_document_is_sent_when_provets_lists_span_many_pages(world: World) -> None:
+    """The sandbox lists newest first unless asked: a reader paging by id without asking loses documents."""
+    result = _small_pages(world).run_pass()
+    assert result.stopped is None, result.stopped
+    assert_exactly_once(world.sandbox)
+    assert _small_pages(world).run_pass().sent == {}
+
+
+def test_a_provet_list_out_of_order_stops_the_pass_moves_no_cursor_and_loses_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(provet_state, "order_keys", lambda resource, ordering: ("-id",))  # `ordering` ignored
+    result = _small_pages(world).run_pass()
+    assert result.stopped is not None and result.stop_kind == "error"
+    assert "out of order" in result.stopped and "Provet support" in result.stopped
+    assert "http" not in result.stopped
+    assert world.state.cursor(CURSOR_INVOICES) is None and world.state.cursor(CURSOR_PROVET) is None
+    monkeypatch.undo()  # Provet answers in order again
+    again = _small_pages(world).run_pass()
+    assert again.stopped is None, again.stopped
+    assert_exactly_once(world.sandbox)
+
+
+# --- 17.2: a record dated in the future ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("when", ["3 hours ahead", "2030"])
+def test_a_document_dated_in_the_future_does_not_stop_later_ones(world: World, when: str) -> None:
+    provet = world.sandbox.provet
+    assert world.engine().run_pass().stopped is None
+    odd = _new_invoice(world, "60.00")
+    future = provet.clock.now() + timedelta(hours=3) if when != "2030" else datetime(2030, 1, 1, tzinfo=UTC)
+    provet.state.tables["invoice"][odd]["modified"] = future  # what Provet holds, whatever the reason
+    first = world.engine().run_pass()
+    assert first.stopped is None and _in_xero(world, odd)  # the odd one itself goes, once
+    warnings = [e.message for e in world.events if isinstance(e, Notice) and e.level == "warning"]
+    number = provet.invoice(odd).document_number
+    assert any(f"invoice {number}" in w and "impossible" in w for w in warnings), warnings
+    assert datetime.fromisoformat(world.state.cursor(CURSOR_INVOICES) or "") <= provet.clock.now()
+
+    for amount in ("30.00", "45.00"):  # later passes keep sending new invoices and their payments
+        provet.clock.advance(60)
+        new = _new_invoice(world, amount)
+        provet.add_payment(new, "10.00", payment_type=1)
+        result = world.engine().run_pass()
+        assert result.stopped is None and _in_xero(world, new), result
+        assert _xero_paid(world, new) == [Decimal("10.00")]
+    assert Counter(d.number for d in world.xero_invoices())[number] == 1
+    assert_exactly_once(world.sandbox)
+
+
+def test_a_payment_dated_in_the_future_does_not_stop_later_payments(world: World) -> None:
+    provet = world.sandbox.provet
+    inv = _new_invoice(world, "90.00")
+    assert world.engine().run_pass().stopped is None
+    odd = provet.add_payment(inv, "10.00", payment_type=1)
+    provet.state.tables["invoicepayment"][odd.id]["modified"] = datetime(2030, 1, 1, tzinfo=UTC)
+    world.engine().run_pass()
+    assert _xero_paid(world, inv) == [Decimal("10.00")]
+    assert datetime.fromisoformat(world.state.cursor(CURSOR_PROVET) or "") <= provet.clock.now()
+    provet.clock.advance(60)
+    provet.add_payment(inv, "20.00", payment_type=1)  # a later payment on an invoice already in Xero
+    assert world.engine().run_pass().stopped is None
+    assert _xero_paid(world, inv) == [Decimal("10.00"), Decimal("20.00")]
