@@ -45,6 +45,10 @@ PAYMENT_CANCELLED = 99
 CURSOR_PROVET = "provet:payments"
 CURSOR_XERO = "xero:payments"
 OVERLAP = timedelta(minutes=5)
+# The Xero poll starts this long before the newest UpdatedDateUTC seen: a payment stamped a moment before it
+# (the same second, or saved while the last poll was answered) is read again, never skipped. Seeing a
+# payment again is harmless: a posted one is linked, and one this app made is never posted back.
+XERO_OVERLAP = timedelta(minutes=5)
 BOOKKEEPING_TYPES = frozenset({PT_CONSOLIDATED, PT_CREDIT_INVOICE})
 FROM_XERO_PREFIX = "Xero payment "
 
@@ -251,7 +255,8 @@ class PaymentSync:
         since = self._xero_cursor()
         if since is None:
             return  # nothing is in Xero yet, so no Xero payment can concern us
-        payments, newest = self.xero.payments_modified_since(since)
+        stored = self.state.cursor(CURSOR_XERO)
+        payments, newest = self.xero.payments_modified_since(since - XERO_OVERLAP if stored else since)
         for xp in payments:
             if xp.payment_type not in ("", "ACCRECPAYMENT"):
                 continue
@@ -284,7 +289,7 @@ class PaymentSync:
                  datetime.now(UTC).date()).isoformat(), "method_id": int(method), "xero_payment_id": xp.xero_id},
                 [{"kind": "xero_payment", "provet_id": xp.xero_id, "label": label}],
             )
-        if newest is not None:
+        if newest is not None and (not stored or newest > datetime.fromisoformat(stored)):
             self.state.set_cursor(CURSOR_XERO, newest.isoformat())
 
     def _xero_cursor(self) -> datetime | None:

@@ -1,11 +1,12 @@
 """Reading changes never skips a document: Provet's lists are read in the order asked for, or the pass stops
 and moves no cursor (issue 16.3); a Provet record dated in the future never carries a cursor past Provet's
-own clock (issue 17.2)."""
+own clock (issue 17.2); the Xero payments poll steps back and sends If-Modified-Since to the second, so a
+payment saved in the same second as the cursor is not skipped, and seeing one again is harmless (16.4)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -18,8 +19,9 @@ from provet_xero_gui.sandbox.runner import demo_mapping
 from provet_xero_gui.sync.engine import CURSOR_INVOICES, SyncEngine
 from provet_xero_gui.sync.events import Notice
 from provet_xero_gui.sync.mapping import Mapping
-from provet_xero_gui.sync.payments import CURSOR_PROVET
+from provet_xero_gui.sync.payments import CURSOR_PROVET, CURSOR_XERO
 from provet_xero_gui.sync.state import SyncState
+from provet_xero_gui.xero.client import modified_since_header
 
 from .conftest import World
 
@@ -117,3 +119,36 @@ def test_a_payment_dated_in_the_future_does_not_stop_later_payments(world: World
     provet.add_payment(inv, "20.00", payment_type=1)  # a later payment on an invoice already in Xero
     assert world.engine().run_pass().stopped is None
     assert _xero_paid(world, inv) == [Decimal("10.00"), Decimal("20.00")]
+
+
+# --- 16.4: the Xero payments poll ---------------------------------------------------------------------------------
+
+
+def test_a_xero_payment_saved_in_the_same_second_as_the_cursor_is_not_skipped(world: World) -> None:
+    xero = world.sandbox.xero
+    inv = _new_invoice(world, "90.00")
+    world.engine().run_pass()
+    invoice_id = world.state.link("invoice", inv).xero_id
+    second = world.sandbox.clock.now().replace(microsecond=0) + timedelta(seconds=1)
+    a = xero.make_payment(CLINIC_TENANT_ID, invoice_id, "30.00", "090")
+    xero.restamp_payment(CLINIC_TENANT_ID, a.payment_id, second + timedelta(milliseconds=500))
+    assert world.engine().run_pass().sent == {"xero_payment": 1}
+    assert world.state.cursor(CURSOR_XERO) == (second + timedelta(milliseconds=500)).isoformat()
+    # Saved at .700 of the same second, but only readable after that poll (a save that took a moment).
+    b = xero.make_payment(CLINIC_TENANT_ID, invoice_id, "20.00", "090")
+    xero.restamp_payment(CLINIC_TENANT_ID, b.payment_id, second + timedelta(milliseconds=700))
+    assert world.engine().run_pass().sent == {"xero_payment": 1}
+    for _ in range(2):  # A and B are seen again by the overlap: harmless
+        assert world.engine().run_pass().sent == {}
+    posted = Counter((p.info, p.paid) for p in world.sandbox.provet.payments_for(inv) if p.status == 3
+                     and p.info.startswith("Xero payment "))
+    assert posted == {(f"Xero payment {a.payment_id}", Decimal("30.00")): 1,
+                      (f"Xero payment {b.payment_id}", Decimal("20.00")): 1}
+    assert_exactly_once(world.sandbox)
+
+
+def test_if_modified_since_goes_as_xero_documents_it_utc_to_the_second() -> None:
+    when = datetime(2026, 3, 20, 14, 17, 43, 999_999, tzinfo=timezone(timedelta(hours=2)))
+    assert modified_since_header(when) == "2026-03-20T12:17:43"  # cut off, never rounded up
+    with pytest.raises(ValueError, match="timezone"):
+        modified_since_header(datetime(2026, 3, 20, 12, 0))
