@@ -96,11 +96,12 @@ class XeroTooLargeError(XeroApiError):
 # --- parsing Xero's JSON ---------------------------------------------------------------------------------
 
 def modified_since_header(since: datetime) -> str:
-    """`If-Modified-Since` as Xero documents it: UTC to the second, `2024-03-20T12:17:43`. A fraction is cut
-    off (never rounded up), so nothing changed earlier in that second is skipped."""
+    """`If-Modified-Since` as Xero documents it, UTC to the second, written as the OpenAPI file's `date-time`:
+    `2024-03-20T12:17:43Z`. A fraction is cut off (never rounded up), so nothing changed earlier in that
+    second is skipped."""
     if since.tzinfo is None or since.utcoffset() is None:
         raise ValueError("If-Modified-Since needs a timezone-aware date and time")
-    return since.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat(timespec="seconds")
+    return since.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 _MS_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")

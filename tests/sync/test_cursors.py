@@ -149,6 +149,6 @@ def test_a_xero_payment_saved_in_the_same_second_as_the_cursor_is_not_skipped(wo
 
 def test_if_modified_since_goes_as_xero_documents_it_utc_to_the_second() -> None:
     when = datetime(2026, 3, 20, 14, 17, 43, 999_999, tzinfo=timezone(timedelta(hours=2)))
-    assert modified_since_header(when) == "2026-03-20T12:17:43"  # cut off, never rounded up
+    assert modified_since_header(when) == "2026-03-20T12:17:43Z"  # cut off, never rounded up
     with pytest.raises(ValueError, match="timezone"):
         modified_since_header(datetime(2026, 3, 20, 12, 0))
