@@ -542,13 +542,14 @@ class ProvetState:
     ) -> list[dict[str, Any]]:
         """Matching records in the order asked for (`ordering`, see the module's notes; newest first when
         none is given). Call with `lock` held while rendering them."""
-        rows: Iterable[dict[str, Any]] = sorted(self.tables[resource].values(), key=lambda r: r["id"])
+        rows: Iterable[dict[str, Any]] = self.tables[resource].values()
         if not preds:
             found = list(rows)
         elif or_mode:
             found = [r for r in rows if any(p(r) for p in preds)]
         else:
             found = [r for r in rows if all(p(r) for p in preds)]
+        found.sort(key=lambda r: r["id"])  # ties keep ascending id
         for key in reversed(order_keys(resource, ordering)):  # a stable sort per key, the last key first
             name, descending = key.lstrip("-"), key.startswith("-")
             present = [r for r in found if r[name] is not None]
