@@ -142,6 +142,12 @@ class ReadBatch(Generic[T]):
     # than Provet's clock said it was (see `future`); None if none
     total: int | None = None  # a page of a longer list: how many the whole list has (Provet's `count`)
     future: tuple[FutureStamp, ...] = ()  # records stamped later than Provet's own clock
+    provet_now: datetime | None = None  # Provet's own clock when the list was read (its `Date` header)
+
+    def cursor_is_impossible(self, since: datetime | None) -> bool:
+        """True when `since` (a cursor kept from before) is later than Provet's own clock: an older version
+        let a record dated in the future carry it there, so changes made since then were never read."""
+        return since is not None and self.provet_now is not None and since > self.provet_now + FUTURE_TOLERANCE
 
     @property
     def ids(self) -> frozenset[int]:
@@ -448,14 +454,16 @@ class ProvetSource:
         bad: list[BadRecord] = []
         future: list[FutureStamp] = []
         cursor: datetime | None = None
+        provet_now: datetime | None = None
         for page in pages:
             records.extend(page.records)
             bad.extend(page.bad)
             future.extend(page.future)
             cursor = _later(cursor, page.cursor)
+            provet_now = page.provet_now or provet_now
         if bad:
             log.warning("%d %s record(s) could not be read", len(bad), RESOURCE_WORDS.get(resource, resource))
-        return ReadBatch(tuple(records), tuple(bad), cursor, future=tuple(future))
+        return ReadBatch(tuple(records), tuple(bad), cursor, future=tuple(future), provet_now=provet_now)
 
     def _pages(
         self, resource: str, parse: Callable[[Any], T], filters: Mapping[str, Any] | None = None
@@ -501,7 +509,7 @@ class ProvetSource:
             last = not results or not data.get("next") or len(results) < size
             if last:
                 check.finished()
-            yield ReadBatch(tuple(records), tuple(bad), cursor, total, future)
+            yield ReadBatch(tuple(records), tuple(bad), cursor, total, future, self.client.server_now)
             if last:
                 return
             if page_max is None or (last_id is not None and page_max <= last_id):

@@ -295,7 +295,9 @@ class SyncEngine:
         if waiting:
             again = self.provet.invoices(waiting)
             self._take_page(run, again)
+        impossible = False  # the kept cursor is later than Provet's own clock (left so by an older version)
         for page in pages:
+            impossible = impossible or page.cursor_is_impossible(since)
             run.newest = max(filter(None, (run.newest, page.cursor)), default=None)
             run.expected = max(run.expected, (page.total or 0) + len(waiting))
             self._take_page(run, page)
@@ -315,6 +317,12 @@ class SyncEngine:
         if run.to_void:
             self._void(run.to_void)
         self._allocate()
+        if impossible:
+            self.out.notice("warning", f"The sync's place in Provet's invoices ({since:%Y-%m-%d %H:%M} UTC) was later "
+                            "than Provet's own clock, after an invoice dated in the future; every invoice is read "
+                            "again on the next pass, and none is sent twice.")
+            self.state.set_cursor(CURSOR_INVOICES, "")  # no cursor: the next pass reads them all
+            return
         self._advance_cursor(run.newest, since)
 
     def _waiting_ids(self, retry: set[str]) -> set[int]:

@@ -118,7 +118,12 @@ class PaymentSync:
                 self.out.notice("warning", stamp.message)
         self._send(to_send)
         self._delete(to_delete)
-        if changed.cursor is not None and (since is None or changed.cursor > since):
+        if changed.cursor_is_impossible(since):  # left later than Provet's clock by an older version
+            self.out.notice("warning", f"The sync's place in Provet's payments ({since:%Y-%m-%d %H:%M} UTC) was "
+                            "later than Provet's own clock, after a payment dated in the future; every payment is "
+                            "read again on the next pass, and none is sent twice.")
+            self.state.set_cursor(CURSOR_PROVET, "")  # no cursor: the next pass reads them all
+        elif changed.cursor is not None and (since is None or changed.cursor > since):
             self.state.set_cursor(CURSOR_PROVET, changed.cursor.isoformat())
 
     def _waiting(self, retry: set[str]) -> set[int]:

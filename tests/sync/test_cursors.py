@@ -121,6 +121,25 @@ def test_a_payment_dated_in_the_future_does_not_stop_later_payments(world: World
     assert _xero_paid(world, inv) == [Decimal("10.00"), Decimal("20.00")]
 
 
+def test_cursors_an_older_version_left_in_the_future_are_repaired(world: World) -> None:
+    provet = world.sandbox.provet
+    paid_later = _new_invoice(world, "90.00")
+    assert world.engine().run_pass().stopped is None
+    for name in (CURSOR_INVOICES, CURSOR_PROVET):  # what the old code kept after a record dated 2030
+        world.state.set_cursor(name, "2030-01-01T00:00:00+00:00")
+    new = _new_invoice(world, "30.00")
+    provet.add_payment(paid_later, "10.00", payment_type=1)
+    first = world.engine().run_pass()
+    assert first.stopped is None
+    warnings = [e.message for e in world.events if isinstance(e, Notice) and e.level == "warning"]
+    assert sum("later than Provet's own clock" in w for w in warnings) == 2, warnings
+    assert world.engine().run_pass().stopped is None
+    assert _in_xero(world, new) and _xero_paid(world, paid_later) == [Decimal("10.00")]
+    for name in (CURSOR_INVOICES, CURSOR_PROVET):
+        assert datetime.fromisoformat(world.state.cursor(name) or "") <= provet.clock.now()
+    assert_exactly_once(world.sandbox)
+
+
 # --- 16.4: the Xero payments poll ---------------------------------------------------------------------------------
 
 
