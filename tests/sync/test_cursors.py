@@ -16,6 +16,7 @@ from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.sandbox import provet_state
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID, RowSpec
 from provet_xero_gui.sandbox.runner import demo_mapping
+from provet_xero_gui.sync.clients import CURSOR_PROVET as CURSOR_CLIENTS
 from provet_xero_gui.sync.engine import CURSOR_INVOICES, SyncEngine
 from provet_xero_gui.sync.events import Notice
 from provet_xero_gui.sync.mapping import Mapping
@@ -125,17 +126,25 @@ def test_cursors_an_older_version_left_in_the_future_are_repaired(world: World) 
     provet = world.sandbox.provet
     paid_later = _new_invoice(world, "90.00")
     assert world.engine().run_pass().stopped is None
-    for name in (CURSOR_INVOICES, CURSOR_PROVET):  # what the old code kept after a record dated 2030
+    cursors = (CURSOR_INVOICES, CURSOR_PROVET, CURSOR_CLIENTS)
+    for name in cursors:  # what the old code kept after a record dated 2030
         world.state.set_cursor(name, "2030-01-01T00:00:00+00:00")
     new = _new_invoice(world, "30.00")
     provet.add_payment(paid_later, "10.00", payment_type=1)
+    client_id = provet.invoice(paid_later).client_id
+    provet.edit_client(client_id, email="moved.on@example.org")
+    provet.clock.advance(60)
     first = world.engine().run_pass()
     assert first.stopped is None
     warnings = [e.message for e in world.events if isinstance(e, Notice) and e.level == "warning"]
-    assert sum("later than Provet's own clock" in w for w in warnings) == 2, warnings
+    assert sum("later than Provet's own clock" in w for w in warnings) == 3, warnings
     assert world.engine().run_pass().stopped is None
     assert _in_xero(world, new) and _xero_paid(world, paid_later) == [Decimal("10.00")]
-    for name in (CURSOR_INVOICES, CURSOR_PROVET):
+    contact = world.state.link("contact", client_id)
+    assert contact is not None
+    (xero_contact,) = [c for c in world.xero_contacts() if c.contact_id == contact.xero_id]
+    assert xero_contact.email == "moved.on@example.org"
+    for name in cursors:
         assert datetime.fromisoformat(world.state.cursor(name) or "") <= provet.clock.now()
     assert_exactly_once(world.sandbox)
 
