@@ -116,8 +116,8 @@ class FutureStamp:
         word = RESOURCE_WORDS.get(self.resource, self.resource)
         name = self.label or f"{word} {self.id if self.id is not None else '(no id)'}"
         return (
-            f"Provet's {name} says it was last changed on {self.modified:%Y-%m-%d at %H:%M} UTC, later than "
-            f"Provet's own clock ({self.provet_now:%Y-%m-%d %H:%M} UTC): that date is impossible. It is "
+            f"Provet's {name} says it was last changed on {self.modified.astimezone():%Y-%m-%d at %H:%M}, later "
+            f"than Provet's own clock ({self.provet_now.astimezone():%Y-%m-%d %H:%M}): that date is impossible. It is "
             "synced as usual, and the sync goes on from Provet's clock, not from that date, so later changes "
             "are not missed. Ask Provet support to correct the record's date."
         )
@@ -611,7 +611,7 @@ def _label(resource: str, raw: Any) -> str:
     if not isinstance(number, str) or not number.strip():
         return ""
     name = f"{prefix}-{number}" if isinstance(prefix, str) and prefix.strip() else number
-    return f"invoice {name} (Provet id {_raw_id(raw)})"
+    return f"invoice {name}"
 
 
 def _bad(resource: str, raw: Any, message: str) -> BadRecord:

@@ -398,7 +398,8 @@ class ClientSync:
             changed = self.provet.clients(sorted(int(p) for p in links))
         provet_cursor: datetime | None = changed.cursor
         if since and changed.cursor_is_impossible(datetime.fromisoformat(since)):  # an older version left it so
-            self.out.notice("warning", f"The sync's place in Provet's clients ({since[:16].replace('T', ' ')} UTC) "
+            self.out.notice("warning", "The sync's place in Provet's clients "
+                            f"({datetime.fromisoformat(since).astimezone():%Y-%m-%d %H:%M}) "
                             "was later than Provet's own clock, after a client dated in the future; every linked "
                             "client is looked at again on the next pass.")
             self.state.set_cursor(CURSOR_PROVET, "")  # no cursor: the next pass reads every linked client

@@ -318,9 +318,10 @@ class SyncEngine:
             self._void(run.to_void)
         self._allocate()
         if impossible:
-            self.out.notice("warning", f"The sync's place in Provet's invoices ({since:%Y-%m-%d %H:%M} UTC) was later "
-                            "than Provet's own clock, after an invoice dated in the future; every invoice is read "
-                            "again on the next pass, and none is sent twice.")
+            self.out.notice("warning", "The sync's place in Provet's invoices "
+                            f"({since.astimezone():%Y-%m-%d %H:%M}) was later than Provet's own clock, after an "
+                            "invoice dated in the future; every invoice is read again on the next pass, and none is "
+                            "sent twice.")
             self.state.set_cursor(CURSOR_INVOICES, "")  # no cursor: the next pass reads them all
             return
         self._advance_cursor(run.newest, since)

@@ -119,9 +119,10 @@ class PaymentSync:
         self._send(to_send)
         self._delete(to_delete)
         if changed.cursor_is_impossible(since):  # left later than Provet's clock by an older version
-            self.out.notice("warning", f"The sync's place in Provet's payments ({since:%Y-%m-%d %H:%M} UTC) was "
-                            "later than Provet's own clock, after a payment dated in the future; every payment is "
-                            "read again on the next pass, and none is sent twice.")
+            self.out.notice("warning", "The sync's place in Provet's payments "
+                            f"({since.astimezone():%Y-%m-%d %H:%M}) was later than Provet's own clock, after a "
+                            "payment dated in the future; every payment is read again on the next pass, and none is "
+                            "sent twice.")
             self.state.set_cursor(CURSOR_PROVET, "")  # no cursor: the next pass reads them all
         elif changed.cursor is not None and (since is None or changed.cursor > since):
             self.state.set_cursor(CURSOR_PROVET, changed.cursor.isoformat())
