@@ -5,21 +5,27 @@ payment saved in the same second as the cursor is not skipped, and seeing one ag
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from helpers.connected import connect_profile
 from helpers.exactly_once import assert_exactly_once
+from helpers.keyring_lock import require_secret_service
 
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.sandbox import provet_state
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID, RowSpec
-from provet_xero_gui.sandbox.runner import demo_mapping
+from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.sync.clients import CURSOR_PROVET as CURSOR_CLIENTS
 from provet_xero_gui.sync.engine import CURSOR_INVOICES, SyncEngine
 from provet_xero_gui.sync.events import Notice
-from provet_xero_gui.sync.mapping import Mapping
+from provet_xero_gui.sync.mapping import Mapping, MappingFile
 from provet_xero_gui.sync.payments import CURSOR_PROVET, CURSOR_XERO
 from provet_xero_gui.sync.state import SyncState
 from provet_xero_gui.xero.client import modified_since_header
@@ -77,6 +83,26 @@ def test_a_provet_list_out_of_order_stops_the_pass_moves_no_cursor_and_loses_not
     again = _small_pages(world).run_pass()
     assert again.stopped is None, again.stopped
     assert_exactly_once(world.sandbox)
+
+
+def test_the_command_line_says_plainly_that_provets_list_came_out_of_order(
+    monkeypatch: pytest.MonkeyPatch, profile_home: Path
+) -> None:
+    require_secret_service()
+    with Sandbox(size=12) as sandbox:
+        profile = connect_profile(sandbox, monkeypatch)
+        MappingFile(profile.paths.mapping_file).save(Mapping.from_json(demo_mapping()))
+        with monkeypatch.context() as m:
+            m.setattr(provet_state, "order_keys", lambda resource, ordering: ("-id",))  # `ordering` ignored
+            out = subprocess.run([sys.executable, "-m", "provet_xero_gui", "sync", "--once"], capture_output=True,
+                                 text=True, timeout=120, env=dict(os.environ))
+        assert out.returncode == 2, out.stdout + out.stderr
+        assert "out of order" in out.stderr and "Traceback" not in out.stdout + out.stderr, out.stderr
+        assert sandbox.xero.invoices(CLINIC_TENANT_ID) == []  # nothing read out of order was sent
+        again = subprocess.run([sys.executable, "-m", "provet_xero_gui", "sync", "--once"], capture_output=True,
+                               text=True, timeout=120, env=dict(os.environ))
+        assert again.returncode in (0, 1), again.stderr  # 1: documents held for attention, as always
+        assert_exactly_once(sandbox)
 
 
 # --- 17.2: a record dated in the future ---------------------------------------------------------------------------
