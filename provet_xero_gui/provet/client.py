@@ -161,9 +161,9 @@ class ListCheck:
             if floor is not None and rid <= floor:
                 raise ProvetOrderError(
                     f"Provet sent its list of {_list_word(self.resource)} out of order (record {rid} came after "
-                    f"record {floor}), although the sync asked for them by id. Nothing was taken as read past "
-                    "that point; the sync tries again next time. If this keeps happening, tell Provet support "
-                    "that the list ignores 'ordering=id'."
+                    f"record {floor}), although they were asked for by id. Nothing past that point was taken as "
+                    "read, so nothing is lost: the list is read again next time. If this keeps happening, tell "
+                    "Provet support that the list ignores 'ordering=id'."
                 )
             self.last_id = floor = rid
             self.read += 1
@@ -173,8 +173,8 @@ class ListCheck:
         if self.count is not None and self.read < self.count:
             raise ProvetOrderError(
                 f"Provet's list of {_list_word(self.resource)} announced {self.count} but only {self.read} came "
-                "before it ended. Nothing was taken as read; the sync tries again next time. If this keeps "
-                "happening, tell Provet support."
+                "before it ended. Nothing was taken as read, so nothing is lost: the list is read again next "
+                "time. If this keeps happening, tell Provet support."
             )
 
 
