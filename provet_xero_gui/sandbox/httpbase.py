@@ -8,6 +8,7 @@ extra dependency. Handlers take a `Request` and return a `Response`; the server 
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import logging
 import re
@@ -16,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -126,7 +128,9 @@ class SandboxServer:
         faults: Faults | None = None,
         counter: CallCounter | None = None,
         fault_filter: Callable[[Request], bool] | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
+        """`now`: the service's own clock, sent in every answer's `Date` header (default: this computer's)."""
         if host not in LOOPBACK_HOSTS:
             raise ValueError(f"the sandbox serves on loopback only, not on {host!r}")
         self.name = name
@@ -134,6 +138,7 @@ class SandboxServer:
         self.faults = faults or Faults()
         self.counter = counter or CallCounter()
         self._fault_filter = fault_filter or (lambda _req: True)
+        self.now = now
         self._httpd = _Server((host, port), _make_handler(self))
         self._thread: threading.Thread | None = None
 
@@ -214,6 +219,12 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
             log.debug("sandbox %s: " + format, server.name, *args)
+
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            """The `Date` header on the service's own clock (the sandbox clock), as a real server's is on its."""
+            if timestamp is None and server.now is not None:
+                return email.utils.format_datetime(server.now().astimezone(UTC), usegmt=True)
+            return super().date_time_string(timestamp)
 
         def _handle(self) -> None:
             parts = urlsplit(self.path)

@@ -24,7 +24,9 @@ Behaviour the app can rely on (as in the real Xero):
 - Lists page at 100 (`page` 1-based, `pageSize` ≤ 1000) with a "pagination" block, also when
   `page` is not given (then page 1). If-Modified-Since (RFC 1123 or ISO 8601; naive = UTC;
   second precision) keeps records whose UpdatedDateUTC is at or after it (inclusive, so nothing is
-  missed at the boundary). Every change moves UpdatedDateUTC.
+  missed at the boundary). Xero documents the header to the second; a fraction is read the strictest
+  way, rounded up to the next whole second, so a client that sends a cursor finer than a second misses
+  what changed earlier in that second (as it might at Xero). Every change moves UpdatedDateUTC.
 - Limits per organisation on the sandbox clock: 60 calls per rolling minute, 5,000 per rolling
   day, 5 at once; every accounting answer carries X-MinLimit-Remaining, X-DayLimit-Remaining and
   X-AppMinLimit-Remaining. Over a limit: 429 with X-Rate-Limit-Problem (minute|day|concurrent|
@@ -80,7 +82,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -784,6 +786,17 @@ class XeroSandbox:
             element["Date"] = date.isoformat()
         return self._hook(tenant_id, lambda org, txn: org.create_payment(element, txn, made_in_xero=True))
 
+    def restamp_payment(self, tenant_id: str, payment_id: str, updated: datetime) -> Payment:
+        """Give a payment this UpdatedDateUTC, as if Xero had saved it then (a save that took a moment, so
+        its stamp is earlier than when it could first be read)."""
+
+        def change(org: OrgState, _txn: Txn) -> Payment:
+            payment = replace(org.payments[payment_id.lower()], updated=updated.astimezone(UTC))
+            org.payments[payment.payment_id] = payment
+            return payment
+
+        return self._hook(tenant_id, change)
+
     def delete_payment(self, tenant_id: str, payment_id: str) -> Payment:
         """A payment deleted by hand in Xero."""
         return self._hook(tenant_id, lambda org, txn: _known(org.delete_payment, payment_id, txn))
@@ -1205,7 +1218,10 @@ def _if_modified_since(req: Request) -> datetime | None:
             return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).replace(microsecond=0)
+    parsed = parsed.astimezone(UTC)
+    if parsed.microsecond:  # finer than Xero's documented second: read the strictest way, rounded up
+        parsed = parsed.replace(microsecond=0) + timedelta(seconds=1)
+    return parsed
 
 
 _CLAUSE = re.compile(

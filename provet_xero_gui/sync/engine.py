@@ -295,7 +295,9 @@ class SyncEngine:
         if waiting:
             again = self.provet.invoices(waiting)
             self._take_page(run, again)
+        impossible = False  # the kept cursor is later than Provet's own clock (left so by an older version)
         for page in pages:
+            impossible = impossible or page.cursor_is_impossible(since)
             run.newest = max(filter(None, (run.newest, page.cursor)), default=None)
             run.expected = max(run.expected, (page.total or 0) + len(waiting))
             self._take_page(run, page)
@@ -315,6 +317,13 @@ class SyncEngine:
         if run.to_void:
             self._void(run.to_void)
         self._allocate()
+        if impossible:
+            self.out.notice("warning", "The sync's place in Provet's invoices "
+                            f"({since.astimezone():%Y-%m-%d %H:%M}) was later than Provet's own clock, after an "
+                            "invoice dated in the future; every invoice is read again on the next pass, and none is "
+                            "sent twice.")
+            self.state.set_cursor(CURSOR_INVOICES, "")  # no cursor: the next pass reads them all
+            return
         self._advance_cursor(run.newest, since)
 
     def _waiting_ids(self, retry: set[str]) -> set[int]:
@@ -361,6 +370,9 @@ class SyncEngine:
         run.seen.update(inv.id for inv in invoices)
         ids = [inv.id for inv in invoices]
         linked = set(self.state.links("invoice", ids)) | set(self.state.links("credit_note", ids))
+        for stamp in page.future:  # told when first met; the cursor never follows it (provet/source.py)
+            if stamp.id in ids and str(stamp.id) not in linked:
+                self.out.notice("warning", stamp.message)
         to_send: list[Invoice] = []
         for inv in invoices:
             decision = self._decide(inv, str(inv.id) in linked)

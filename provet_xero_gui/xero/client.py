@@ -95,6 +95,15 @@ class XeroTooLargeError(XeroApiError):
 
 # --- parsing Xero's JSON ---------------------------------------------------------------------------------
 
+def modified_since_header(since: datetime) -> str:
+    """`If-Modified-Since` as Xero documents it, UTC to the second, written as the OpenAPI file's `date-time`:
+    `2024-03-20T12:17:43Z`. A fraction is cut off (never rounded up), so nothing changed earlier in that
+    second is skipped."""
+    if since.tzinfo is None or since.utcoffset() is None:
+        raise ValueError("If-Modified-Since needs a timezone-aware date and time")
+    return since.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
 _MS_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
 
 
@@ -521,8 +530,8 @@ class XeroClient:
         out: list[XeroPaymentState] = []
         page = 1
         while True:
-            data = self.call("GET Payments", self.api.get_payments, if_modified_since=since, page=page,
-                             page_size=PAGE_SIZE)
+            data = self.call("GET Payments", self.api.get_payments, if_modified_since=modified_since_header(since),
+                             page=page, page_size=PAGE_SIZE)
             batch = [XeroPaymentState.parse(e) for e in data.get("Payments", [])]
             out += batch
             if len(batch) < PAGE_SIZE:
@@ -557,7 +566,7 @@ class XeroClient:
         when fewer than a page (1,000) changed."""
         out: list[XeroContactState] = []
         page = 1
-        extra: dict[str, Any] = {"if_modified_since": since} if since is not None else {}
+        extra: dict[str, Any] = {"if_modified_since": modified_since_header(since)} if since is not None else {}
         while True:
             data = self.call("GET Contacts", self.api.get_contacts, page=page, page_size=PAGE_SIZE,
                              include_archived=True, **extra)

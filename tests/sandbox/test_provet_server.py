@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -80,7 +81,7 @@ def test_missing_trailing_slash_redirects(provet_api: ProvetApi) -> None:
 
 
 def test_paging_follows_next_and_previous(provet_api: ProvetApi, provet_clinic: Clinic) -> None:
-    first = provet_api.get("invoice/", {"page_size": 5}).json()
+    first = provet_api.get("invoice/", {"page_size": 5, "ordering": "id"}).json()
     total = len(provet_clinic.provet.invoices)
     assert first["count"] == total and first["num_pages"] == -(-total // 5)
     assert first["previous"] is None and len(first["results"]) == 5
@@ -98,6 +99,34 @@ def test_paging_follows_next_and_previous(provet_api: ProvetApi, provet_clinic: 
     assert pages == first["num_pages"]
     assert provet_api.get("invoice/", {"page": pages + 1, "page_size": 5}).status_code == 404
     assert provet_api.get("invoice/", {"page": "last", "page_size": 5}).json()["previous"]
+
+
+def test_a_list_comes_newest_first_unless_an_order_is_asked_for(
+    provet_api: ProvetApi, provet_clinic: Clinic
+) -> None:
+    """provet-api.md promises no order; the sandbox's own is not ascending id, so a reader must ask."""
+    ids = sorted(i.id for i in provet_clinic.provet.invoices)
+
+    def listed(**params: str) -> list[int]:
+        return [r["id"] for r in provet_api.get("invoice/", {"page_size": 50, **params}).json()["results"]]
+
+    assert listed() == ids[::-1]
+    assert listed(ordering="id") == ids
+    assert listed(ordering="-id") == ids[::-1]
+    assert listed(ordering="no_such_field") == ids[::-1]  # dropped silently, as Django REST does
+    by_status = listed(ordering="status,-id")
+    keys = {i.id: (i.status, -i.id) for i in provet_clinic.provet.invoices}
+    assert by_status == sorted(ids, key=lambda i: keys[i]) != ids
+    # id__gt paging without asking for the order reads the newest page, then nothing: what a reader must avoid
+    first = provet_api.get("invoice/", {"page_size": 5}).json()
+    after = provet_api.get("invoice/", {"page_size": 5, "id__gt": max(r["id"] for r in first["results"])}).json()
+    assert after["results"] == [] and first["count"] == len(ids) > 5
+
+
+def test_answers_carry_the_sandbox_clock_in_their_date_header(provet_api: ProvetApi, provet: ProvetSandbox) -> None:
+    provet.clock.advance(3 * 3600)
+    said = parsedate_to_datetime(provet_api.get("vatgroup/").headers["Date"])
+    assert abs(said - provet.clock.now()) < timedelta(seconds=5)
 
 
 def test_page_size_capped_and_offset_limit(provet_api: ProvetApi) -> None:
@@ -148,7 +177,7 @@ def test_page_size_cost_counts_against_the_limit(provet: ProvetSandbox, provet_a
     ],
 )
 def test_filter_operators(provet_api: ProvetApi, provet_clinic: Clinic, query: str, expected) -> None:
-    resp = provet_api.get_raw(f"invoice/?{query}&page_size=1000")
+    resp = provet_api.get_raw(f"invoice/?{query}&page_size=1000&ordering=id")
     assert resp.status_code == 200, resp.text
     got = [r["id"] for r in resp.json()["results"]]
     want = [i.id for i in provet_clinic.provet.invoices if expected(i)]
@@ -171,7 +200,7 @@ def test_relation_filter_by_id_or_url(provet_api: ProvetApi, provet_clinic: Clin
 
 def test_datetime_filter_with_encoded_plus(provet_api: ProvetApi, provet_clinic: Clinic) -> None:
     cut = provet_clinic.now - timedelta(days=10)
-    resp = provet_api.get_raw("invoice/?modified__gte=" + cut.strftime("%Y-%m-%d %H:%M") + "%2B00:00")
+    resp = provet_api.get_raw("invoice/?ordering=id&modified__gte=" + cut.strftime("%Y-%m-%d %H:%M") + "%2B00:00")
     assert resp.status_code == 200
     want = [i.id for i in provet_clinic.provet.invoices if i.modified >= cut.replace(second=0)]
     assert [r["id"] for r in resp.json()["results"]] == want and want

@@ -273,11 +273,27 @@ def test_if_modified_since_returns_what_changed(xero_sandbox: XeroSandbox, xero_
     assert len(payments) == 1
     contact = xero_sandbox.contacts(CLINIC)[0]
     xero_sandbox.clock.advance(60)
-    later = xero_sandbox.clock.now()
+    later = xero_sandbox.clock.now().replace(microsecond=0)  # to the second, as Xero documents the header
     assert xero_http.get("/Contacts", headers={"If-Modified-Since": later.isoformat()}).json()["Contacts"] == []
     xero_sandbox.edit_contact(CLINIC, contact.contact_id, email="new@example.com")
     changed = xero_http.get("/Contacts", headers={"If-Modified-Since": later.isoformat()}).json()["Contacts"]
     assert [c["EmailAddress"] for c in changed] == ["new@example.com"]
+
+
+def test_if_modified_since_finer_than_a_second_is_read_rounded_up(
+    xero_sandbox: XeroSandbox, xero_http: XeroHttp
+) -> None:
+    """Xero documents the header to the second; a fraction is read the strictest way, so a client whose cursor
+    is finer than a second misses a change made earlier in that second, as it might at Xero."""
+    contact = xero_sandbox.contacts(CLINIC)[0]
+    xero_sandbox.clock.advance(60)
+    xero_sandbox.edit_contact(CLINIC, contact.contact_id, email="same.second@example.com")
+    (edited,) = [c for c in xero_sandbox.contacts(CLINIC) if c.contact_id == contact.contact_id]
+    second = edited.updated.replace(microsecond=0)
+    fraction = second + timedelta(microseconds=1)
+    for header, seen in ((second.isoformat(), True), (fraction.isoformat(), False)):
+        rows = xero_http.get("/Contacts", headers={"If-Modified-Since": header}).json()["Contacts"]
+        assert (contact.contact_id in {r["ContactID"] for r in rows}) is seen, header
 
 
 def test_paging_100_by_default_and_page_size(xero_http: XeroHttp) -> None:
