@@ -371,3 +371,45 @@ def test_consent_hook_refuses_what_xero_would_refuse(xero_sandbox: XeroSandbox) 
         xero_sandbox.approve_consent(authorize_url(xero_sandbox, challenge, redirect="http://evil.example/cb"))
     denied = xero_sandbox.approve_consent(authorize_url(xero_sandbox, challenge), allow=False)
     assert "error=access_denied" in denied
+
+
+def _credit_note(number: str, **line: Any) -> dict[str, Any]:
+    return {"Type": "ACCRECCREDIT", "Contact": {"Name": "Jane Doe"}, "CreditNoteNumber": number,
+            "Date": "2024-06-02", "Status": "AUTHORISED", "LineAmountTypes": "Exclusive",
+            "LineItems": [{"Description": "Refund", "Quantity": 1, "UnitAmount": 40.0, "AccountCode": "200",
+                           "TaxType": "OUTPUT2", **line}]}
+
+
+@pytest.mark.parametrize("field", ["DiscountRate", "DiscountAmount"])
+def test_credit_notes_refuse_discounts(xero_sandbox: XeroSandbox, xero_http: XeroHttp, field: str) -> None:
+    """Xero's schema: "credit notes in Xero do not support discounts". A validation error in Xero's shape,
+    nothing saved; the same line without the discount goes."""
+    resp = xero_http.put("/CreditNotes", {"CreditNotes": [_credit_note("PV-CN-D", **{field: 10})]})
+    assert resp.status_code == 400
+    body = resp.json()
+    assert (body["ErrorNumber"], body["Type"]) == (10, "ValidationException")
+    assert _errors(resp) == [f"{field} is not supported on credit notes. Credit notes in Xero do not support "
+                             "discounts."]
+    assert xero_sandbox.credit_notes(CLINIC) == []
+    ok = xero_http.put("/CreditNotes", {"CreditNotes": [_credit_note("PV-CN-D")]})
+    assert ok.status_code == 200 and ok.json()["CreditNotes"][0]["Total"] == 48.0
+    # Invoices keep their discounts.
+    body = invoice_json("PV-D")
+    body["LineItems"][0]["DiscountRate"] = 10
+    assert _create(xero_http, body)[0]["Total"] == 108.0
+
+
+def test_a_line_tax_amount_is_taken_within_a_cent_of_xeros_own(xero_sandbox: XeroSandbox, xero_http: XeroHttp) -> None:
+    """Xero works out 20 % of 12.88 as 2.58; a TaxAmount of 2.57 is taken (the VAT the source system
+    worked out), 2.55 is refused with Xero's message, and nothing of that batch is saved."""
+    def body(number: str, tax: float) -> dict[str, Any]:
+        b = invoice_json(number)
+        b["LineItems"][0].update({"UnitAmount": 12.88, "TaxAmount": tax})
+        return b
+
+    taken = _create(xero_http, body("PV-T1", 2.57))[0]
+    assert (taken["LineItems"][0]["TaxAmount"], taken["TotalTax"], taken["Total"]) == (2.57, 2.57, 15.45)
+    far = xero_http.put("/Invoices", {"Invoices": [body("PV-T2", 2.55)]})
+    assert far.status_code == 400
+    assert _errors(far) == ["Tax amount 2.55 is incorrect for OUTPUT2 tax type, should be 2.58"]
+    assert [i.number for i in xero_sandbox.invoices(CLINIC)] == ["PV-T1"]
