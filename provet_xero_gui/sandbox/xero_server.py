@@ -52,6 +52,7 @@ Test hooks (plain methods, thread-safe; none of them counts against the limits):
     Xero JSON); edit_invoice(t, invoice_id, **json_fields); set_lock_date(t, date,
     end_of_year=False); archive_tax_rate(t, tax_type); archive_account(t, code);
     archive_tracking_option(t, category, option) and archive_tracking_category(t, category) — by name;
+    register_as_older_app(client_id) (its sign-in must ask for the older accounting.transactions scope);
     revoke_all_tokens(); expire_access_tokens(); connect(client_id, tenant_ids, scopes) → a token
     answer as after sign-in, without the browser; approve_consent(authorize_url, allow=True,
     tenant_ids=None) → the Location the browser would be sent to (ValueError where Xero shows an
@@ -839,6 +840,12 @@ class XeroSandbox:
             if found is None:
                 raise KeyError(category)
             org.tracking[found.category_id] = replace(found, status="ARCHIVED")
+
+    def register_as_older_app(self, client_id: str) -> None:
+        """As if this app had been registered at Xero before 2 March 2026: its sign-in may ask for
+        accounting.transactions but not for the granular accounting.invoices / accounting.payments (and a
+        newer app the other way round); the wrong set is refused with `invalid_scope`. Undone by reset()."""
+        self.identity.older_apps.add(client_id)
 
     def revoke_all_tokens(self) -> None:
         """As if the user disconnected the app in Xero: every token and connection ends."""
