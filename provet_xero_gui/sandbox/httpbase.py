@@ -26,6 +26,29 @@ log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
+# Watchers of every exchange any sandbox server in this process answers: (server name, request, answer or
+# None when the connection was dropped). The contract checks of the test suite (tests/contract) hang here;
+# a watcher that fails is logged and never changes the answer. Empty by default: nothing is watched.
+ExchangeHook = Callable[[str, "Request", "Response | None"], None]
+_exchange_hooks: list[ExchangeHook] = []
+
+
+def add_exchange_hook(hook: ExchangeHook) -> None:
+    _exchange_hooks.append(hook)
+
+
+def remove_exchange_hook(hook: ExchangeHook) -> None:
+    if hook in _exchange_hooks:
+        _exchange_hooks.remove(hook)
+
+
+def _tell_hooks(name: str, req: Request, resp: Response | None) -> None:
+    for hook in list(_exchange_hooks):
+        try:
+            hook(name, req, resp)
+        except Exception:  # a watcher's bug must not become the sandbox's answer
+            log.exception("sandbox %s: an exchange hook failed", name)
+
 
 @dataclass(frozen=True)
 class Request:
@@ -35,6 +58,7 @@ class Request:
     headers: dict[str, str]  # keys lower-cased
     body: bytes
     params: dict[str, str] = field(default_factory=dict)  # named groups of the route pattern
+    target: str = ""  # the request target as sent (path and query string, percent-encoded)
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)
@@ -174,7 +198,7 @@ class SandboxServer:
             status = 405 if path_known else 404
             detail = "Not found." if status == 404 else "Method not allowed."
             return Response.json({"detail": detail}, status), key
-        req = Request(req.method, req.path, req.query, req.headers, req.body, params)
+        req = Request(req.method, req.path, req.query, req.headers, req.body, params, req.target)
         faultable = self._fault_filter(req)
         if faultable and self.faults.latency:
             time.sleep(self.faults.latency)
@@ -225,8 +249,11 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
                 query=parse_qs(parts.query, keep_blank_values=True),
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
+                target=self.path,
             )
             resp, key = server.dispatch(req)
+            if _exchange_hooks:
+                _tell_hooks(server.name, req, resp)
             if resp is None:
                 server.counter.record(key, 0)
                 self.close_connection = True

@@ -25,6 +25,7 @@ Behaviour the app can rely on (as in the real Xero):
   `page` is not given (then page 1). If-Modified-Since (RFC 1123 or ISO 8601; naive = UTC;
   second precision) keeps records whose UpdatedDateUTC is at or after it (inclusive, so nothing is
   missed at the boundary). Every change moves UpdatedDateUTC.
+- A request URL (path and query) longer than 4,096 characters is answered 414 (Xero: about 8,000).
 - Limits per organisation on the sandbox clock: 60 calls per rolling minute, 5,000 per rolling
   day, 5 at once; every accounting answer carries X-MinLimit-Remaining, X-DayLimit-Remaining and
   X-AppMinLimit-Remaining. Over a limit: 429 with X-Rate-Limit-Problem (minute|day|concurrent|
@@ -126,6 +127,9 @@ API_PREFIX = "/api.xro/2.0"
 IDEMPOTENCY_SECONDS = 24 * 3600
 MAX_PAGE_SIZE = 1000
 MAX_BODY_BYTES = 3_500_000
+# The longest request target (path and query string as sent) answered; longer ones get 414. Xero documents no
+# limit and answers 414 past about 8,000 characters; the sandbox is stricter (docs/sandbox-differences.md).
+MAX_URL_CHARS = 4096
 DEFAULT_PAGE_SIZE = 100
 
 XeroRuleError = Invalid  # what the hooks raise when Xero's rules refuse a change
@@ -378,6 +382,9 @@ class XeroSandbox:
         """Auth, tenant, scope, limits and Idempotency-Key around one accounting handler."""
 
         def run(req: Request) -> Response:
+            if len(req.target) > MAX_URL_CHARS:
+                return _problem(414, "Request-URI Too Long",
+                                f"The request URL is longer than {MAX_URL_CHARS} characters.")
             try:
                 access = self.identity.check_access(req.header("authorization"))
             except TokenProblem as problem:

@@ -413,3 +413,14 @@ def test_a_line_tax_amount_is_taken_within_a_cent_of_xeros_own(xero_sandbox: Xer
     assert far.status_code == 400
     assert _errors(far) == ["Tax amount 2.55 is incorrect for OUTPUT2 tax type, should be 2.58"]
     assert [i.number for i in xero_sandbox.invoices(CLINIC)] == ["PV-T1"]
+
+
+def test_a_request_url_longer_than_the_limit_is_answered_414(xero_sandbox: XeroSandbox, xero_http: XeroHttp) -> None:
+    from provet_xero_gui.sandbox.xero_server import MAX_URL_CHARS
+
+    where = " OR ".join(f'Name=="Client number {n}"' for n in range(200))
+    long = xero_http.get("/Contacts", params={"where": where}, check=False)
+    assert long.status_code == 414 and len(long.request.path_url) > MAX_URL_CHARS
+    assert long.json()["Title"] == "Request-URI Too Long"
+    short = xero_http.get("/Contacts", params={"where": " OR ".join(where.split(" OR ")[:20])})
+    assert short.status_code == 200
