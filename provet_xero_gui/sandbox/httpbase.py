@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import re
 import socket
 import threading
@@ -42,7 +43,45 @@ def remove_exchange_hook(hook: ExchangeHook) -> None:
         _exchange_hooks.remove(hook)
 
 
+# When this variable names a folder, every sandbox server in every process (the test run and the command
+# lines it starts) appends each exchange to `<folder>/exchanges-<pid>.jsonl`, with the test that was running
+# (PYTEST_CURRENT_TEST); the test suite checks them against Xero's OpenAPI documents and provet-api.md.
+RECORD_ENV = "PROVET_XERO_SANDBOX_RECORD"
+_record_lock = threading.Lock()
+
+
+# Sign-in and token exchanges carry secrets (codes, verifiers, tokens): only their method, path and status are
+# recorded.
+_SECRET_PATHS = ("/oauth2/", "/connect/", "/identity/")
+_RECORDED_HEADERS = frozenset({"content-type", "accept", "xero-tenant-id", "idempotency-key", "if-modified-since"})
+
+
+def _record(folder: str, name: str, req: Request, resp: Response | None) -> None:
+    if any(part in req.path for part in _SECRET_PATHS):
+        req = Request(req.method, req.path, {}, {}, b"", target=req.path)
+        resp = Response(resp.status) if resp is not None else None
+    line = json.dumps({
+        "server": name,
+        "test": os.environ.get("PYTEST_CURRENT_TEST", ""),
+        "method": req.method,
+        "target": req.target,
+        "headers": {k: v for k, v in req.headers.items() if k in _RECORDED_HEADERS},
+        "body": req.body.decode("utf-8", "replace"),
+        "status": resp.status if resp is not None else 0,
+        "rctype": (resp.headers.get("Content-Type") or "") if resp is not None else "",
+        "rbody": resp.body.decode("utf-8", "replace") if resp is not None else "",
+    }, ensure_ascii=False)
+    with _record_lock, open(os.path.join(folder, f"exchanges-{os.getpid()}.jsonl"), "a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+
+
 def _tell_hooks(name: str, req: Request, resp: Response | None) -> None:
+    folder = os.environ.get(RECORD_ENV)
+    if folder:
+        try:
+            _record(folder, name, req, resp)
+        except OSError:
+            log.exception("sandbox %s: the exchange could not be recorded", name)
     for hook in list(_exchange_hooks):
         try:
             hook(name, req, resp)
@@ -252,7 +291,7 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
                 target=self.path,
             )
             resp, key = server.dispatch(req)
-            if _exchange_hooks:
+            if _exchange_hooks or RECORD_ENV in os.environ:
                 _tell_hooks(server.name, req, resp)
             if resp is None:
                 server.counter.record(key, 0)
