@@ -2,7 +2,7 @@
 exchange with the sandbox (in this process and in the command lines tests start) is recorded, and at the end
 of the run checked against Xero's OpenAPI documents and provet-api.md (tests/contract/checker.py); any
 violation fails the run. PROVET_XERO_CONTRACT=off skips them; a test that sends what the documents forbid on
-purpose is marked `contract_exempt("why")`."""
+purpose is marked `contract_exempt("why")`, one whose sandbox spoils its answers `contract_bad_answers("why")`."""
 
 from __future__ import annotations
 
@@ -47,6 +47,8 @@ _contract: dict[str, Any] = {}
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "contract_exempt(reason): sends what Xero's or Provet's documents do not "
                                        "allow on purpose; its exchanges are not contract-checked")
+    config.addinivalue_line("markers", "contract_bad_answers(reason): the sandbox spoils its answers on purpose; "
+                                       "only the requests are contract-checked")
     if os.environ.get("PROVET_XERO_CONTRACT", "on") == "off" or os.environ.get(_RECORD_ENV):
         return  # off, or an outer run records (a test that runs pytest itself)
     folder = tempfile.mkdtemp(prefix="provet-xero-exchanges-")
@@ -67,7 +69,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # openapi_core: "Unsupported scheme type" (OAuth2)
-            seen, checked, problems = check_all(read_exchanges(Path(folder)), frozenset(_contract.get("exempt", ())))
+            seen, checked, problems = check_all(read_exchanges(Path(folder)), frozenset(_contract.get("exempt", ())),
+                                                frozenset(_contract.get("bad_answers", ())))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     took = time.perf_counter() - started
@@ -84,6 +87,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     _contract["exempt"] = {item.nodeid for item in items if item.get_closest_marker("contract_exempt")}
+    _contract["bad_answers"] = {item.nodeid for item in items if item.get_closest_marker("contract_bad_answers")}
     if config.getoption("--runslow") or os.environ.get("PROVET_XERO_RUNSLOW"):
         return
     skip = pytest.mark.skip(reason="long variant: run with --runslow")
