@@ -279,11 +279,6 @@ class Settings:
         for name in ("provet_poll_seconds", "xero_poll_seconds"):
             if getattr(settings.sync, name) < 10:
                 raise SettingsError(f"sync.{name} must be at least 10 seconds")
-        if "offline_access" not in settings.xero_scopes.split():
-            raise SettingsError(
-                "xero_scopes must include offline_access (without it Xero gives no refresh token); "
-                f"the usual value is {json.dumps(DEFAULT_XERO_SCOPES)}"
-            )
         return settings
 
 

@@ -105,6 +105,14 @@ class CallbackListener:
     """One-shot HTTP listener on 127.0.0.1 for Xero's redirect."""
 
     def __init__(self, state: str, ports: Sequence[int] = REDIRECT_PORTS, *, scopes: str = SCOPES) -> None:
+        if "offline_access" not in scopes.split():
+            # Checked before anything is opened: without it Xero gives no refresh token, and the app would be
+            # signed out after 30 minutes.
+            raise SignInError(
+                "The \"xero_scopes\" setting must include offline_access, or Xero would sign provet-xero out "
+                f"after 30 minutes. In the settings file, set \"xero_scopes\" to \"{GRANULAR_XERO_SCOPES}\" (or, "
+                f"for a Xero app registered before 2 March 2026, \"{OLDER_XERO_SCOPES}\"), then sign in again."
+            )
         self._state = state
         self._scopes = scopes
         self._done = threading.Event()

@@ -18,11 +18,10 @@ from provet_xero_gui.settings import (
     AppPaths,
     Endpoints,
     Settings,
-    SettingsError,
     SettingsFile,
 )
 
-from .conftest import start_cli
+from .conftest import cli, start_cli
 
 
 def test_an_older_xero_app_refuses_the_granular_scopes_with_plain_words_then_signs_in(
@@ -64,13 +63,17 @@ def test_a_newer_app_refuses_the_older_scope(app_env: dict, sandbox: Sandbox) ->
     assert proc.returncode == 2 and f'set "xero_scopes" to "{DEFAULT_XERO_SCOPES}"' in err
 
 
-def test_the_scope_setting_has_a_default_and_must_keep_offline_access() -> None:
+def test_the_scope_setting_has_a_default_and_a_set_without_offline_access_is_refused_plainly(
+    app_env: dict,
+) -> None:
     assert Settings().xero_scopes == DEFAULT_XERO_SCOPES
     data = Settings().to_json()
     assert Settings.from_json({**data, "xero_scopes": OLDER_XERO_SCOPES}).xero_scopes == OLDER_XERO_SCOPES
-    try:
-        Settings.from_json({**data, "xero_scopes": "openid accounting.transactions"})
-    except SettingsError as exc:
-        assert "offline_access" in str(exc) and json.dumps(DEFAULT_XERO_SCOPES) in str(exc)
-    else:
-        raise AssertionError("a scope set without offline_access was accepted")
+    # A set without offline_access is kept in the file (nothing else is lost) and refused before the browser.
+    sf = SettingsFile(AppPaths.from_env().ensure().settings_file)
+    sf.update(xero_scopes="openid accounting.transactions")
+    assert sf.load().problem is None
+    result = cli("connect", "xero", "--no-browser", "--tenant", CLINIC_TENANT_ID)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "must include offline_access" in result.stderr and json.dumps(DEFAULT_XERO_SCOPES) in result.stderr
+    assert "identity/connect/authorize" not in result.stdout  # no sign-in address was given out
