@@ -839,7 +839,9 @@ class OrgState:
         if given_tax is not None:
             # Xero takes a line's TaxAmount in place of its own figure only when it is close to it; how close
             # is not documented, so the sandbox allows TAX_AMOUNT_TOLERANCE (docs/sandbox-differences.md).
-            if abs(money(given_tax) - tax) > TAX_AMOUNT_TOLERANCE:
+            # A rate of 0 % (or NoTax) takes no tax at all.
+            slack = TAX_AMOUNT_TOLERANCE if rate and lat != "NoTax" else ZERO
+            if abs(money(given_tax) - tax) > slack:
                 errors.append(f"Tax amount {money(given_tax)} is incorrect for {tax_type} tax type, should be {tax}")
                 return None
             tax = money(given_tax)

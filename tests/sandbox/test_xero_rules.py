@@ -415,6 +415,11 @@ def test_a_line_tax_amount_is_taken_within_a_cent_of_xeros_own(xero_sandbox: Xer
     assert far.status_code == 400
     assert _errors(far) == ["Tax amount 2.55 is incorrect for OUTPUT2 tax type, should be 2.58"]
     assert [i.number for i in xero_sandbox.invoices(CLINIC)] == ["PV-T1"]
+    zero = body("PV-T3", 0.01)
+    zero["LineItems"][0]["TaxType"] = "ZERORATEDOUTPUT"
+    refused = xero_http.put("/Invoices", {"Invoices": [zero]})
+    assert refused.status_code == 400
+    assert _errors(refused) == ["Tax amount 0.01 is incorrect for ZERORATEDOUTPUT tax type, should be 0.00"]
 
 
 def test_a_request_url_longer_than_the_limit_is_answered_414(xero_sandbox: XeroSandbox, xero_http: XeroHttp) -> None:
