@@ -240,12 +240,16 @@ class ProvetSource:
         return self._collect("invoice", self.changed_invoice_pages(since, statuses))
 
     def changed_invoice_pages(
-        self, since: datetime | None, statuses: Sequence[int] = (INVOICE_FINALISED, INVOICE_VOIDED)
+        self, since: datetime | None, statuses: Sequence[int] = (INVOICE_FINALISED, INVOICE_VOIDED),
+        dated_from: date | None = None,
     ) -> Iterator[ReadBatch[Invoice]]:
-        """`changed_invoices` a page at a time, so the first page can be worked on while the next is read."""
+        """`changed_invoices` a page at a time, so the first page can be worked on while the next is read;
+        only those dated `dated_from` or later when given (the sync's start date)."""
         filters: dict[str, Any] = {"status__in": format_id_list(tuple(statuses))}
         if since is not None:
             filters["modified__gte"] = format_datetime(since)
+        if dated_from is not None:
+            filters["invoice_date__gte"] = dated_from.isoformat()
         return self._pages("invoice", Invoice.parse, filters)
 
     def invoices_dated(

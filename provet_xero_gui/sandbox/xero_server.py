@@ -27,6 +27,7 @@ Behaviour the app can rely on (as in the real Xero):
   missed at the boundary). Xero documents the header to the second; a fraction is read the strictest
   way, rounded up to the next whole second, so a client that sends a cursor finer than a second misses
   what changed earlier in that second (as it might at Xero). Every change moves UpdatedDateUTC.
+- A request URL (path and query) longer than 4,096 characters is answered 414 (Xero: about 8,000).
 - Limits per organisation on the sandbox clock: 60 calls per rolling minute, 5,000 per rolling
   day, 5 at once; every accounting answer carries X-MinLimit-Remaining, X-DayLimit-Remaining and
   X-AppMinLimit-Remaining. Over a limit: 429 with X-Rate-Limit-Problem (minute|day|concurrent|
@@ -54,6 +55,7 @@ Test hooks (plain methods, thread-safe; none of them counts against the limits):
     Xero JSON); edit_invoice(t, invoice_id, **json_fields); set_lock_date(t, date,
     end_of_year=False); archive_tax_rate(t, tax_type); archive_account(t, code);
     archive_tracking_option(t, category, option) and archive_tracking_category(t, category) — by name;
+    register_as_older_app(client_id) (its sign-in must ask for the older accounting.transactions scope);
     revoke_all_tokens(); expire_access_tokens(); connect(client_id, tenant_ids, scopes) → a token
     answer as after sign-in, without the browser; approve_consent(authorize_url, allow=True,
     tenant_ids=None) → the Location the browser would be sent to (ValueError where Xero shows an
@@ -127,6 +129,9 @@ API_PREFIX = "/api.xro/2.0"
 IDEMPOTENCY_SECONDS = 24 * 3600
 MAX_PAGE_SIZE = 1000
 MAX_BODY_BYTES = 3_500_000
+# The longest request target (path and query string as sent) answered; longer ones get 414. Xero documents no
+# limit and answers 414 past about 8,000 characters; the sandbox is stricter (docs/sandbox-differences.md).
+MAX_URL_CHARS = 4096
 DEFAULT_PAGE_SIZE = 100
 
 XeroRuleError = Invalid  # what the hooks raise when Xero's rules refuse a change
@@ -379,6 +384,9 @@ class XeroSandbox:
         """Auth, tenant, scope, limits and Idempotency-Key around one accounting handler."""
 
         def run(req: Request) -> Response:
+            if len(req.target) > MAX_URL_CHARS:
+                return _problem(414, "Request-URI Too Long",
+                                f"The request URL is longer than {MAX_URL_CHARS} characters.")
             try:
                 access = self.identity.check_access(req.header("authorization"))
             except TokenProblem as problem:
@@ -852,6 +860,12 @@ class XeroSandbox:
             if found is None:
                 raise KeyError(category)
             org.tracking[found.category_id] = replace(found, status="ARCHIVED")
+
+    def register_as_older_app(self, client_id: str) -> None:
+        """As if this app had been registered at Xero before 2 March 2026: its sign-in may ask for
+        accounting.transactions but not for the granular accounting.invoices / accounting.payments (and a
+        newer app the other way round); the wrong set is refused with `invalid_scope`. Undone by reset()."""
+        self.identity.older_apps.add(client_id)
 
     def revoke_all_tokens(self) -> None:
         """As if the user disconnected the app in Xero: every token and connection ends."""

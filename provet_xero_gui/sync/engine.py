@@ -95,7 +95,9 @@ class ProvetReader(Protocol):
     """What the engine reads from Provet (provet.source.ProvetSource)."""
 
     def vat_groups(self) -> Any: ...
-    def changed_invoice_pages(self, since: datetime | None, statuses: Sequence[int] = ...) -> Iterator[Any]: ...
+    def changed_invoice_pages(
+        self, since: datetime | None, statuses: Sequence[int] = ..., dated_from: date | None = ...
+    ) -> Iterator[Any]: ...
     def invoices(self, ids: Sequence[int]) -> Any: ...
     def rows_for(self, invoice_ids: Sequence[int]) -> Any: ...
     def clients(self, ids: Sequence[int]) -> Any: ...
@@ -288,8 +290,12 @@ class SyncEngine:
         # has an older stamp than the newest seen. Reading it twice is harmless (linked ones are skipped).
         read_from = since - CURSOR_OVERLAP if since else None
         run = _DocumentRun()
+        # Nothing dated before the start date is sent, so Provet is not asked for it (the first pass would
+        # otherwise read the clinic's whole history).
+        dated = {"dated_from": self.mapping.start_date} if self.mapping.start_date else {}
         pages = self._lanes.invoices.stream(
-            lambda: self.provet.changed_invoice_pages(read_from, statuses=(INVOICE_FINALISED, INVOICE_VOIDED))
+            lambda: self.provet.changed_invoice_pages(read_from, statuses=(INVOICE_FINALISED, INVOICE_VOIDED),
+                                                      **dated)
         )
         waiting = sorted(self._waiting_ids(retry))
         if waiting:
@@ -415,7 +421,8 @@ class SyncEngine:
             if contact is None:
                 continue  # held while making the contact
             rows = sorted(read.rows.get(inv.id, ()), key=lambda r: r.id)
-            out = translate(inv, rows, contact, self.mapping, run.vat_groups, run.reference, url=inv.url)
+            # No Url: Provet documents no web address for a document's page, and its `url` is the JSON API's.
+            out = translate(inv, rows, contact, self.mapping, run.vat_groups, run.reference)
             if isinstance(out, Hold):
                 self.out.hold(kind, inv.id, inv.label, out.cause, out.reason, out.fix)
             else:

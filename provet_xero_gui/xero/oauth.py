@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from provet_xero_gui import redact
+from provet_xero_gui.settings import DEFAULT_XERO_SCOPES, GRANULAR_XERO_SCOPES, OLDER_XERO_SCOPES
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +30,7 @@ log = logging.getLogger(__name__)
 # Redirect URIs). Xero needs exact URIs, so the listener tries these ports in order.
 REDIRECT_PORTS: tuple[int, ...] = (47651, 47652, 47653, 47654, 47655)
 CALLBACK_PATH = "/callback"
-SCOPES = (
-    "openid profile email offline_access accounting.invoices accounting.payments accounting.contacts "
-    "accounting.settings"
-)
+SCOPES = DEFAULT_XERO_SCOPES
 SIGN_IN_TIMEOUT_SECONDS = 300
 
 
@@ -46,6 +44,21 @@ class SignInError(Exception):
 
 class SignInCancelled(SignInError):
     pass
+
+
+def scope_advice(requested: str) -> str:
+    """What to change when Xero refuses the scopes asked for (`invalid_scope`), in plain words."""
+    asked = set(requested.split())
+    if "accounting.transactions" in asked:
+        other, why = GRANULAR_XERO_SCOPES, "the Xero app was registered on or after 2 March 2026"
+    else:
+        other, why = OLDER_XERO_SCOPES, "the Xero app was registered before 2 March 2026"
+    return (
+        "Xero refused the permissions provet-xero asked for (invalid_scope). This usually means "
+        f"{why} and expects the other set of permissions. In the settings file, set \"xero_scopes\" to "
+        f"\"{other}\", then sign in to Xero again. If that is refused too, check the app's scopes at "
+        "developer.xero.com (My Apps)."
+    )
 
 
 @dataclass(frozen=True)
@@ -91,8 +104,17 @@ class CallbackResult:
 class CallbackListener:
     """One-shot HTTP listener on 127.0.0.1 for Xero's redirect."""
 
-    def __init__(self, state: str, ports: Sequence[int] = REDIRECT_PORTS) -> None:
+    def __init__(self, state: str, ports: Sequence[int] = REDIRECT_PORTS, *, scopes: str = SCOPES) -> None:
+        if "offline_access" not in scopes.split():
+            # Checked before anything is opened: without it Xero gives no refresh token, and the app would be
+            # signed out after 30 minutes.
+            raise SignInError(
+                "The \"xero_scopes\" setting must include offline_access, or Xero would sign provet-xero out "
+                f"after 30 minutes. In the settings file, set \"xero_scopes\" to \"{GRANULAR_XERO_SCOPES}\" (or, "
+                f"for a Xero app registered before 2 March 2026, \"{OLDER_XERO_SCOPES}\"), then sign in again."
+            )
         self._state = state
+        self._scopes = scopes
         self._done = threading.Event()
         self._result: CallbackResult | None = None
         self._error: SignInError | None = None
@@ -168,6 +190,8 @@ class CallbackListener:
         if error:
             if error == "access_denied":
                 msg = "Access to Xero was not allowed (Deny was chosen). Sign in again and choose Allow."
+            elif error == "invalid_scope":
+                msg = scope_advice(self._scopes)
             else:
                 msg = f"Xero did not complete the sign-in ({error}). Try again."
             self._finish(None, SignInError(msg))

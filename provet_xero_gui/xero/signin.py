@@ -85,8 +85,9 @@ def sign_in(
     With several organisations and no `tenant`, the tokens are kept and ChooseOrganisation is raised;
     `select_tenant` then finishes without a second sign-in."""
     pkce = Pkce.new()
-    listener = CallbackListener(pkce.state, ports)
-    url = authorize_url(login_url, identity.client_id, listener.redirect_uri, pkce)
+    scopes = settings_file.load().settings.xero_scopes
+    listener = CallbackListener(pkce.state, ports, scopes=scopes)
+    url = authorize_url(login_url, identity.client_id, listener.redirect_uri, pkce, scopes)
     opened = False
     if open_browser is not None:
         try:

@@ -69,6 +69,7 @@ def test_bearer_missing_invalid_and_expired(
     assert resp.status_code == 401 and "expired" in resp.json()["detail"]
 
 
+@pytest.mark.contract_exempt("sends what provet-api.md does not allow, on purpose (no trailing slash)")
 def test_missing_trailing_slash_redirects(provet_api: ProvetApi) -> None:
     resp = provet_api.get("invoice", {"status__is": 3}, allow_redirects=False)
     assert resp.status_code == 301
@@ -129,6 +130,7 @@ def test_answers_carry_the_sandbox_clock_in_their_date_header(provet_api: Provet
     assert abs(said - provet.clock.now()) < timedelta(seconds=5)
 
 
+@pytest.mark.contract_exempt("sends what provet-api.md does not allow, on purpose (page_size over 1000)")
 def test_page_size_capped_and_offset_limit(provet_api: ProvetApi) -> None:
     body = provet_api.get("invoicerow/", {"page_size": 5000}).json()
     assert len(body["results"]) == body["count"] <= 1000
@@ -146,6 +148,7 @@ def test_page_size_cost_counts_against_the_limit(provet: ProvetSandbox, provet_a
 # ------------------------------------------------------------------------------------------- filters
 
 
+@pytest.mark.contract_exempt("also tries filter forms beyond provet-api.md (bare field=value, spaced lists)")
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
@@ -198,6 +201,7 @@ def test_relation_filter_by_id_or_url(provet_api: ProvetApi, provet_clinic: Clin
     assert provet_api.all_ids("invoicerow/", {"invoice__in": "[1,2]"}) == rows_1_2
 
 
+@pytest.mark.contract_exempt("sends what provet-api.md does not allow, on purpose (an unencoded +)")
 def test_datetime_filter_with_encoded_plus(provet_api: ProvetApi, provet_clinic: Clinic) -> None:
     cut = provet_clinic.now - timedelta(days=10)
     resp = provet_api.get_raw("invoice/?ordering=id&modified__gte=" + cut.strftime("%Y-%m-%d %H:%M") + "%2B00:00")
@@ -212,6 +216,7 @@ def test_datetime_filter_with_encoded_plus(provet_api: ProvetApi, provet_clinic:
     assert raw_plus.status_code == 400 and "%2B" in raw_plus.json()["detail"]
 
 
+@pytest.mark.contract_exempt("sends what provet-api.md does not allow, on purpose (bad filters)")
 @pytest.mark.parametrize(
     "query",
     [
@@ -232,6 +237,7 @@ def test_bad_filters_are_400_with_a_message(provet_api: ProvetApi, query: str) -
     assert resp.status_code == 400 and resp.json()["detail"]
 
 
+@pytest.mark.contract_exempt("sends what provet-api.md does not allow, on purpose (an unknown field)")
 def test_unknown_field_names_the_field(provet_api: ProvetApi) -> None:
     resp = provet_api.get("invoice/", {"nope__gte": 1})
     assert "'nope'" in resp.json()["detail"]
@@ -294,6 +300,7 @@ def test_expose_embeds_related_objects(provet_api: ProvetApi) -> None:
     assert listed["invoice_payment"][0]["paid"]
 
 
+@pytest.mark.contract_exempt("filters by bare field=value, beyond provet-api.md")
 def test_consolidated_and_credit_note_links(provet_api: ProvetApi, provet_clinic: Clinic) -> None:
     cons = provet_api.get("invoice/", {"consolidated_invoice": "true"}).json()["results"][0]
     for url in cons["consolidated_invoices"]:
@@ -365,6 +372,7 @@ def test_cancel_payment(provet_api: ProvetApi, provet: ProvetSandbox) -> None:
     assert provet_api.post("invoicepayment/99999/cancel_payment/").status_code == 404
 
 
+@pytest.mark.contract_exempt("sends what provet-api.md does not allow, on purpose (a read-only id in the body)")
 def test_patch_client_moves_modified_and_shows_in_delta(provet_api: ProvetApi, provet: ProvetSandbox,
                                                         provet_clock: SandboxClock) -> None:  # fmt: skip
     provet_clock.advance(5)
@@ -378,6 +386,7 @@ def test_patch_client_moves_modified_and_shows_in_delta(provet_api: ProvetApi, p
     assert provet.client(3).city == "München"
 
 
+@pytest.mark.contract_exempt("sends what provet-api.md does not allow, on purpose (refused client fields)")
 @pytest.mark.parametrize(
     "body",
     [
@@ -396,6 +405,7 @@ def test_patch_client_refused(provet_api: ProvetApi, provet: ProvetSandbox, body
     assert provet.client(3) == before
 
 
+@pytest.mark.contract_exempt("sends what provet-api.md does not allow, on purpose (methods it does not document)")
 def test_unsupported_methods(provet_api: ProvetApi) -> None:
     assert provet_api.session.put(provet_api.url("client/3/"), json={}, timeout=TIMEOUT).status_code == 405
     assert provet_api.post("invoice/", {}).status_code == 405
