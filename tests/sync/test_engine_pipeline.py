@@ -19,8 +19,12 @@ from provet_xero_gui.sync.state import SyncState
 from .conftest import World
 
 
-class BreaksAfterThirdPage(ProvetSource):
-    """Provet's invoice list breaks after its third page, once (an HTML error page mid-way, say)."""
+class BreaksAfterSixthPage(ProvetSource):
+    """Provet's invoice list breaks after its sixth page, once (an HTML error page mid-way, say).
+
+    Late enough that the pass must have sent a batch before it takes the broken page, whatever the machine's
+    speed: it keeps at most READ_AHEAD (2) chunks read ahead, so taking pages 1-6 of 20 sends chunks 1-4
+    (80 invoices, more than a batch of 50 even without the anonymous ones) before the break is met."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -29,7 +33,7 @@ class BreaksAfterThirdPage(ProvetSource):
 
     def changed_invoice_pages(self, since: Any, statuses: Any = ()) -> Iterator[Any]:
         for page in super().changed_invoice_pages(since, statuses):
-            if self.pages_given >= 3 and not self.broken:
+            if self.pages_given >= 6 and not self.broken:
                 self.broken = True
                 raise ProvetError("Provet answered the invoice list with something that is not JSON")
             self.pages_given += 1
@@ -54,7 +58,7 @@ def test_a_list_breaking_half_way_sends_the_first_pages_then_the_rest_next_time_
     make_world: Callable[..., World],
 ) -> None:
     world = make_world(size=160)
-    source = BreaksAfterThirdPage(world.provet, max_page_size=50)
+    source = BreaksAfterSixthPage(world.provet, page_size=20, max_page_size=20)
 
     first = _engine(world, source).run_pass()
 
