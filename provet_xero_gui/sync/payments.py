@@ -33,8 +33,10 @@ from provet_xero_gui.provet.records import (
     Payment,
 )
 from provet_xero_gui.provet.source import ReadBatch
+from provet_xero_gui.store import SCOPE
 from provet_xero_gui.sync.mapping import Mapping
 from provet_xero_gui.sync.outcomes import Outcomes
+from provet_xero_gui.sync.rebuild import is_own_payment
 from provet_xero_gui.sync.state import SyncState
 from provet_xero_gui.sync.writer import JournalWriter
 from provet_xero_gui.xero.client import XeroClient
@@ -267,8 +269,9 @@ class PaymentSync:
             if xp.payment_type not in ("", "ACCRECPAYMENT"):
                 continue
             invoice = self.state.by_xero_id("invoice", xp.invoice_id)
-            if invoice is None or self.state.by_xero_id("payment", xp.xero_id) is not None:
-                continue  # not on a synced invoice, or made by this app: never posted back
+            if invoice is None or self.state.by_xero_id("payment", xp.xero_id) is not None \
+                    or is_own_payment(xp.reference):
+                continue  # not on a synced invoice, or made by this app (known from Xero alone): never posted back
             posted = self.state.by_xero_id("xero_payment", xp.xero_id)
             label = f"Xero payment of {xp.amount} on {xp.invoice_number or 'a synced invoice'}"
             if xp.status == "DELETED":
@@ -307,7 +310,7 @@ class PaymentSync:
         stamps = [d.updated for d in self.writer.answered.values() if d.updated]
         if not stamps:
             rows = self.state.store.query(
-                "SELECT xero_id FROM links WHERE kind = 'invoice' ORDER BY created_at LIMIT 1"
+                f"SELECT xero_id FROM links WHERE scope = {SCOPE} AND kind = 'invoice' ORDER BY created_at LIMIT 1"
             )
             if not rows:
                 return None
