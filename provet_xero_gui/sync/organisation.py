@@ -95,6 +95,7 @@ def use_organisation(profile: Profile, name_or_id: str, fresh_from: date | None 
     One never kept needs `fresh_from`: it starts with no links, rebuilt from what it already holds on the
     next pass, and documents dated before that day are not sent to it. The other organisations' history stays.
     Returns what happened, in plain words; raises OrganisationError."""
+    profile = profile.reload()  # the settings as they are now (the window's copy may be older)
     wanted = name_or_id.strip().casefold()
     if not wanted:
         raise OrganisationError("Name the organisation (its name or its Xero id).")
@@ -162,3 +163,41 @@ def organisations(profile: Profile) -> list[Binding]:
         if now is not None:
             store.claim_binding(now.tenant_id, now.tenant_name or None, now.provet_url)
         return store.bindings()
+
+
+@dataclass(frozen=True)
+class OrganisationQuestion:
+    """The choice to ask for when the organisation chosen is not the one the kept history belongs to."""
+
+    kept_id: str
+    kept: str  # the name of the organisation the history belongs to
+    chosen_id: str
+    chosen: str  # the name of the organisation chosen now
+    known: bool  # the chosen one has its own history here: "go on with it" rather than "start it fresh"
+
+    @property
+    def text(self) -> str:
+        offer = (f"'{self.chosen}' has its own history here: provet-xero can go on with it where it was left."
+                 if self.known else
+                 f"'{self.chosen}' can start fresh: documents dated from the start date on are sent to it, after "
+                 "what it already holds from provet-xero is linked.")
+        return (f"The history kept here (what was sent, and where) belongs to '{self.kept}'. Nothing is sent to "
+                f"'{self.chosen}' until you choose. {offer} Or go back to '{self.kept}'. Either way the other "
+                "organisation's history is kept.")
+
+
+def question(profile: Profile) -> OrganisationQuestion | None:
+    """What to ask after another organisation was chosen (None: nothing to ask). The window asks it; the
+    command line's `sync` says the same when it refuses."""
+    profile = profile.reload()
+    now = chosen(profile)
+    if now is None:
+        return None
+    with profile.store() as store:
+        if binding_problem(store, profile) is None:
+            return None
+        kept = store.active_binding()
+        if kept.xero_tenant_id == now.tenant_id or kept.xero_tenant_id is None:
+            return None  # the Provet instance changed, not the organisation: `sync` says what to do
+        return OrganisationQuestion(kept.xero_tenant_id, kept.label, now.tenant_id, now.label,
+                                    binding_for(store, now.tenant_id, now.provet_url) is not None)
