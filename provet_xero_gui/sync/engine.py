@@ -55,6 +55,7 @@ from provet_xero_gui.sync.events import (
 )
 from provet_xero_gui.sync.mapping import Mapping
 from provet_xero_gui.sync.outcomes import Outcomes
+from provet_xero_gui.sync.payments import CURSOR_XERO as CURSOR_XERO_PAYMENTS
 from provet_xero_gui.sync.payments import PaymentSync
 from provet_xero_gui.sync.prefetch import Lane
 from provet_xero_gui.sync.rebuild import rebuild_links, rebuilt_words
@@ -280,6 +281,10 @@ class SyncEngine:
         self.out.progress("reading what Xero already holds", 0, 0)
         found = rebuild_links(self.xero)
         self.state.record_rebuild(found.links, found.counts, reason)
+        if found.oldest_change is not None and self.state.cursor(CURSOR_XERO_PAYMENTS) is None:
+            # Payments made in Xero on any of the app's invoices are looked at again (posted to Provet at most
+            # once: the journal finds one posted before); none is older than its invoice's last change.
+            self.state.set_cursor(CURSOR_XERO_PAYMENTS, (found.oldest_change - timedelta(days=1)).isoformat())
         level = "warning" if reason.startswith("damaged:") or found.total else "info"
         self.out.notice(level, rebuilt_words(found.counts, reason))
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -42,6 +43,7 @@ class XeroHoldings(Protocol):
 class Rebuilt:
     links: tuple[NewLink, ...]
     counts: dict[str, int]  # links found, by kind (see KIND_WORDS)
+    oldest_change: datetime | None = None  # the oldest UpdatedDateUTC of the app's documents (Xero's clock)
 
     @property
     def total(self) -> int:
@@ -58,6 +60,7 @@ def rebuild_links(xero: XeroHoldings) -> Rebuilt:
     the app wrote there."""
     links: list[NewLink] = []
     doc_links: dict[str, NewLink] = {}  # Xero id → link, for the payments below
+    stamps: list[datetime] = []
     for kind in ("invoice", "credit_note"):
         for doc in sorted(xero.all_sales_documents(kind), key=lambda d: d.status == "DELETED"):
             found = _DOCUMENT.fullmatch(doc.reference.strip())
@@ -67,6 +70,8 @@ def rebuild_links(xero: XeroHoldings) -> Rebuilt:
             if any(li.kind == kind and li.provet_id == pid for li in doc_links.values()):
                 continue  # a second document with the same Reference is someone else's copy
             link = NewLink(kind, pid, doc.xero_id, doc.number, doc.number)
+            if doc.updated is not None:
+                stamps.append(doc.updated)
             doc_links[doc.xero_id] = link
             links.append(link)
             if doc.status == "VOIDED":
@@ -102,7 +107,7 @@ def rebuild_links(xero: XeroHoldings) -> Rebuilt:
                 links.append(NewLink("payment_deleted", key, payment.xero_id))
 
     counts = Counter(li.kind for li in links if li.kind in KIND_WORDS)
-    return Rebuilt(tuple(links), {k: counts[k] for k in KIND_WORDS if counts[k]})
+    return Rebuilt(tuple(links), {k: counts[k] for k in KIND_WORDS if counts[k]}, min(stamps, default=None))
 
 
 def rebuilt_words(counts: dict[str, int], reason: str | None) -> str:

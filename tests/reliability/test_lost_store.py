@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from helpers.connected import connect_profile
+from helpers.exactly_once import assert_exactly_once
 
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
@@ -88,3 +90,14 @@ def test_a_lost_or_damaged_store_rebuilds_from_xero_and_changes_nothing(
             kept = sorted(profile.paths.data_dir.glob("provet-xero.sqlite3.damaged-*"))
             assert kept and kept[0].stat().st_size == 64 * 1024, "the damaged file is kept aside, untouched"
             assert f"The local history was damaged; it was kept aside as {kept[0]}" in words
+
+        # And it goes on as before: new work on both sides reaches the other side once.
+        rng = random.Random(17)
+        for _ in range(3):
+            sandbox.provet.demo_activity(rng)
+        open_one = next(d for d in sandbox.xero.invoices(CLINIC_TENANT_ID)
+                        if d.status == "AUTHORISED" and d.amount_due > 1)
+        sandbox.xero.make_payment(CLINIC_TENANT_ID, open_one.doc_id, "1.00", "090")
+        later = _cli("sync", "--once")
+        assert later.returncode == 0, later.stdout + later.stderr
+        assert_exactly_once(sandbox)
