@@ -435,11 +435,14 @@ class Store:
         return next(b for b in self.bindings() if b.active)
 
     def claim_binding(self, tenant_id: str, tenant_name: str | None, provet_url: str | None) -> None:
-        """The active binding, not claimed yet (a new store, or one older than bindings), is this organisation's."""
+        """The active binding, not claimed yet (a new store, or one older than bindings), is this organisation's.
+        So is a new store's that no pass has used yet (its rebuild, the first thing a pass does, is still due):
+        choosing another organisation during the first setup asks nothing."""
         with self.transaction() as db:
             db.execute(
                 "UPDATE bindings SET xero_tenant_id = ?, xero_tenant_name = ?, provet_url = ? "
-                "WHERE active = 1 AND xero_tenant_id IS NULL",
+                "WHERE active = 1 AND (xero_tenant_id IS NULL OR (rebuild_reason = 'new' AND NOT EXISTS "
+                "(SELECT 1 FROM links l WHERE l.scope = bindings.id)))",
                 (tenant_id, tenant_name, provet_url),
             )
 

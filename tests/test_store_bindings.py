@@ -61,10 +61,15 @@ def test_a_new_store_rebuilds_its_links_before_it_writes(tmp_path: Path) -> None
     with Store(tmp_path / "new.sqlite3") as store:
         state = SyncState(store)
         assert state.binding().rebuild_reason == "new"
+        store.claim_binding("tenant-A", "Clinic A", None)
+        store.claim_binding("tenant-B", "Clinic B", None)  # the first setup changed its mind: nothing used yet
+        assert state.binding().xero_tenant_id == "tenant-B"
         state.record_rebuild([NewLink("payment", "5", "P5")], {"payment": 1}, "new")
         assert state.binding().rebuild_reason is None and state.binding().rebuilt == {"links": {"payment": 1},
                                                                                        "reason": "new"}
         assert state.link("payment", 5).xero_id == "P5"
+        store.claim_binding("tenant-C", "Clinic C", None)  # used now: it stays Clinic B's
+        assert state.binding().xero_tenant_id == "tenant-B"
 
 
 def test_a_damaged_store_is_kept_aside_and_a_new_one_made(tmp_path: Path) -> None:

@@ -69,6 +69,7 @@ def test_choosing_another_organisation_in_setup_asks_and_keeps_each_history(qtbo
     assert Profile.open().settings.xero.tenant_id == GROUP_TENANT_ID
     kept = {b.xero_tenant_id: b.linked for b in organisations(Profile.open())}
     assert kept == {CLINIC_TENANT_ID: clinic_links, GROUP_TENANT_ID: 0}
+    qtbot.waitUntil(lambda: wizard.mapping_busy_text.text() == "", timeout=WAIT)  # the group's lists are read
 
     # Back to the clinic's organisation: it has its own history, so the window offers to go on with it.
     go_on = AnswerTheQuestion("Go on with Happy Paws Veterinary Ltd")
@@ -77,3 +78,4 @@ def test_choosing_another_organisation_in_setup_asks_and_keeps_each_history(qtbo
     assert "has its own history here" in go_on.text
     assert _active() == (CLINIC_TENANT_ID, None, clinic_links)
     assert Profile.open().settings.xero.tenant_id == CLINIC_TENANT_ID
+    qtbot.waitUntil(lambda: wizard.mapping_busy_text.text() == "", timeout=WAIT)
