@@ -236,6 +236,8 @@ def cmd_connect_xero(args: argparse.Namespace) -> int:
 
     from provet_xero_gui.credentials import CredentialsError
     from provet_xero_gui.profile import Profile
+    from provet_xero_gui.store import StoreError
+    from provet_xero_gui.sync.organisation import question
     from provet_xero_gui.xero.identity import IdentityClient, XeroAuthError
     from provet_xero_gui.xero.oauth import SignInError
     from provet_xero_gui.xero.signin import ChooseOrganisation, select_tenant, sign_in
@@ -274,6 +276,13 @@ def cmd_connect_xero(args: argparse.Namespace) -> int:
     except (XeroAuthError, SignInError, CredentialsError) as exc:
         raise CliError(str(exc)) from None
     print(f"Connected to the Xero organisation '{tenant.name}'. The sign-in is kept in the keyring.")
+    try:
+        ask = question(profile)
+    except StoreError:
+        ask = None  # `status` and `sync` say what is wrong with the store
+    if ask is not None:
+        print(f"{ask.text} Choose with `provet-xero organisation use NAME` (add --fresh-from YYYY-MM-DD to start "
+              "an organisation fresh).")
     return EXIT_OK
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.connected import CLINIC, connect_profile, connect_xero
+from helpers.browser import consent
+from helpers.connected import CLINIC, connect_profile
 from helpers.exactly_once import assert_exactly_once
 
 from provet_xero_gui.profile import Profile
@@ -66,14 +67,24 @@ def test_switching_organisation_is_refused_until_chosen_and_never_mixes_links(
         books_a = _books(sandbox, CLINIC_TENANT_ID)
         assert len(books_a["invoices"]) > 10
 
-        # Another organisation chosen on the command line: the next pass writes nothing, anywhere, and says so.
-        connect_xero(GROUP)
+        # Another organisation chosen on the command line: connecting says what comes next, and the next pass
+        # writes nothing, anywhere, and says so.
+        proc = subprocess.Popen([sys.executable, "-m", "provet_xero_gui", "connect", "xero", "--no-browser",
+                                 "--tenant", GROUP], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        assert consent(proc.stdout.readline().strip()).status_code == 200
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert f"The history kept here (what was sent, and where) belongs to '{CLINIC}'" in out
+        assert f"Nothing is sent to '{GROUP}' until you choose" in out
         refused = _cli("sync", "--once")
         assert refused.returncode == 2
         assert f"'{CLINIC}'" in refused.stderr and f"'{GROUP}'" in refused.stderr
         assert f'provet-xero organisation use "{GROUP}" --fresh-from YYYY-MM-DD' in refused.stderr
         assert f'provet-xero organisation use "{CLINIC}"' in refused.stderr
         assert _books(sandbox, GROUP_TENANT_ID)["invoices"] == [] and _books(sandbox, CLINIC_TENANT_ID) == books_a
+        assert f"! The history kept here belongs to '{CLINIC}', not to the organisation chosen now" in \
+            _cli("status").stdout
         links_a = _links(profile.paths.store_file, CLINIC_TENANT_ID)
         assert len(links_a) > len(books_a["invoices"])
 
