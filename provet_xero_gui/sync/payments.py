@@ -19,6 +19,7 @@ never posted to Provet.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -36,7 +37,6 @@ from provet_xero_gui.provet.source import ReadBatch
 from provet_xero_gui.store import SCOPE
 from provet_xero_gui.sync.mapping import Mapping
 from provet_xero_gui.sync.outcomes import Outcomes
-from provet_xero_gui.sync.rebuild import is_own_payment
 from provet_xero_gui.sync.state import SyncState
 from provet_xero_gui.sync.writer import JournalWriter
 from provet_xero_gui.xero.client import XeroClient
@@ -60,6 +60,20 @@ _Part = tuple[str, Payment, dict[str, Any], Decimal]
 
 def payment_reference(payment_id: int) -> str:
     return f"Provet payment #{payment_id}"
+
+
+_OWN_REFERENCE = re.compile(re.escape(payment_reference(0)[:-1]) + r"(\d+)")
+
+
+def own_payment_id(reference: str) -> str | None:
+    """The Provet payment a Xero payment this app made came from (its Reference says), else None: so the app
+    knows its own payments from Xero's side alone, even with no local history."""
+    found = _OWN_REFERENCE.fullmatch(reference.strip())
+    return found.group(1) if found else None
+
+
+def is_own_payment(reference: str) -> bool:
+    return own_payment_id(reference) is not None
 
 
 class PaymentSync:

@@ -21,12 +21,15 @@ from decimal import Decimal
 from typing import Protocol
 
 from provet_xero_gui.store import Binding
+from provet_xero_gui.sync.contacts import contact_number
+from provet_xero_gui.sync.payments import own_payment_id
 from provet_xero_gui.sync.state import NewLink
+from provet_xero_gui.sync.translate import provet_reference
 from provet_xero_gui.xero.client import XeroContactState, XeroDocumentState, XeroPaymentState
 
-_CONTACT = re.compile(r"Provet-(\d+)")
-_DOCUMENT = re.compile(r"Provet #(\d+)")
-_PAYMENT = re.compile(r"Provet payment #(\d+)")
+# What the app writes, read back: the id is at the end of each (see contact_number and provet_reference).
+_CONTACT = re.compile(re.escape(contact_number(0)[:-1]) + r"(\d+)")
+_DOCUMENT = re.compile(re.escape(provet_reference(0)[:-1]) + r"(\d+)")
 
 # What a person calls each kind of rebuilt link, in the order they are told.
 KIND_WORDS = {"contact": "clients", "invoice": "invoices", "credit_note": "credit notes", "payment": "payments",
@@ -48,11 +51,6 @@ class Rebuilt:
     @property
     def total(self) -> int:
         return sum(self.counts.values())
-
-
-def is_own_payment(reference: str) -> bool:
-    """A Xero payment this app made: its Reference names the Provet payment it came from."""
-    return _PAYMENT.fullmatch(reference.strip()) is not None
 
 
 def rebuild_links(xero: XeroHoldings) -> Rebuilt:
@@ -93,9 +91,9 @@ def rebuild_links(xero: XeroHoldings) -> Rebuilt:
 
     by_payment: dict[str, list[XeroPaymentState]] = {}
     for payment in xero.all_payments():
-        found = _PAYMENT.fullmatch(payment.reference.strip())
-        if found is not None and payment.xero_id:
-            by_payment.setdefault(found.group(1), []).append(payment)
+        pid = own_payment_id(payment.reference)
+        if pid is not None and payment.xero_id:
+            by_payment.setdefault(pid, []).append(payment)
     for pid, parts in sorted(by_payment.items()):
         for payment in parts:
             key = pid

@@ -19,8 +19,7 @@ from helpers.exactly_once import assert_exactly_once
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.sync.mapping import Mapping, MappingFile
-from provet_xero_gui.sync.payments import payment_reference
-from provet_xero_gui.sync.rebuild import is_own_payment
+from provet_xero_gui.sync.payments import is_own_payment
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -41,11 +40,6 @@ def _books(sandbox: Sandbox) -> dict[str, Any]:
                                   key=lambda p: p.id),
         "provet_clients": sorted(sandbox.provet.clients(), key=lambda c: c.id),
     }
-
-
-def test_the_reference_the_app_writes_on_a_payment_is_recognised_as_its_own() -> None:
-    assert is_own_payment(payment_reference(123))
-    assert not is_own_payment("Xero payment 4f1c") and not is_own_payment("Provet payment #12 by hand")
 
 
 @pytest.mark.parametrize("lost", ["new_pc", "damaged"])
