@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +66,7 @@ def _status(profile: Profile) -> dict[str, Any]:
     from provet_xero_gui.store import StoreError
     from provet_xero_gui.sync.daily_tieout import last_daily
     from provet_xero_gui.sync.history import last_pass
+    from provet_xero_gui.sync.rebuild import history_note
     from provet_xero_gui.sync.state import SyncState
 
     s = profile.settings
@@ -93,6 +95,13 @@ def _status(profile: Profile) -> dict[str, Any]:
     try:
         with profile.store() as store:
             out["store"] = {"schema": store.schema_version, "problem": None, **store.counts()}
+            binding = store.active_binding()
+            out["store"]["organisation"] = {
+                "name": binding.xero_tenant_name, "tenant_id": binding.xero_tenant_id,
+                "provet_url": binding.provet_url, "start_date": binding.start_date,
+            }
+            out["store"]["rebuilt"] = {**binding.rebuilt, "at": binding.rebuilt_at} if binding.rebuilt else None
+            out["store"]["history_note"] = history_note(binding)
             state = SyncState(store)
             out["store"]["attention"] = len(state.attention(include_rule_holds=False))
             out["store"]["held_by_rule"] = len(state.attention()) - out["store"]["attention"]
@@ -141,6 +150,12 @@ def _print_status(st: dict[str, Any]) -> None:
             f" (held by rule: {store['held_by_rule']});"
             f" conflicts: {store['conflicts']}; unfinished writes: {store['pending_writes']}"
         )
+        kept = store.get("organisation") or {}
+        if kept.get("tenant_id") and kept["tenant_id"] != x["tenant_id"]:
+            lines.append(f"! The history kept here belongs to '{kept['name'] or kept['tenant_id']}', not to the "
+                         "organisation chosen now; `provet-xero sync` says how to choose.")
+        if store.get("history_note"):
+            lines.append(f"History: {store['history_note']}")
     last = st.get("last_sync")
     if last:
         sent = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(last["sent"].items())) or "nothing new"
@@ -221,6 +236,8 @@ def cmd_connect_xero(args: argparse.Namespace) -> int:
 
     from provet_xero_gui.credentials import CredentialsError
     from provet_xero_gui.profile import Profile
+    from provet_xero_gui.store import StoreError
+    from provet_xero_gui.sync.organisation import question
     from provet_xero_gui.xero.identity import IdentityClient, XeroAuthError
     from provet_xero_gui.xero.oauth import SignInError
     from provet_xero_gui.xero.signin import ChooseOrganisation, select_tenant, sign_in
@@ -259,6 +276,13 @@ def cmd_connect_xero(args: argparse.Namespace) -> int:
     except (XeroAuthError, SignInError, CredentialsError) as exc:
         raise CliError(str(exc)) from None
     print(f"Connected to the Xero organisation '{tenant.name}'. The sign-in is kept in the keyring.")
+    try:
+        ask = question(profile)
+    except StoreError:
+        ask = None  # `status` and `sync` say what is wrong with the store
+    if ask is not None:
+        print(f"{ask.text} Choose with `provet-xero organisation use NAME` (add --fresh-from YYYY-MM-DD to start "
+              "an organisation fresh).")
     return EXIT_OK
 
 
@@ -623,6 +647,46 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return _run_pass(args)
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from None
+
+
+def cmd_organisation_list(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.store import StoreError
+    from provet_xero_gui.sync.organisation import organisations
+
+    profile = Profile.open()
+    try:
+        kept = organisations(profile)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    chosen_id = profile.settings.xero.tenant_id
+    for b in kept:
+        marks = (" (kept in step now)" if b.active else "") + \
+            (" (chosen in the settings)" if chosen_id and b.xero_tenant_id == chosen_id and not b.active else "")
+        start = f", fresh from {b.start_date}" if b.start_date else ""
+        print(f"{b.label}{marks}: {b.linked} links{start}; Provet {b.provet_url or 'not set'}")
+    if chosen_id and not any(b.xero_tenant_id == chosen_id for b in kept):
+        print(f"{profile.settings.xero.tenant_name or chosen_id} (chosen in the settings): no history here yet")
+    return EXIT_OK
+
+
+def cmd_organisation_use(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.store import StoreError
+    from provet_xero_gui.sync.organisation import OrganisationError, use_organisation
+
+    try:
+        print(use_organisation(Profile.open(), args.organisation, args.fresh_from))
+    except (OrganisationError, StoreError) as exc:
+        raise CliError(str(exc)) from None
+    return EXIT_OK
+
+
 def _open_items(profile: Profile) -> list[AttentionItem]:
     from provet_xero_gui.sync.state import SyncState
 
@@ -924,6 +988,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="one pass, then exit (the default from the command line)")
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("organisation", help="which Xero organisation the kept history belongs to, and changing it")
+    osub = p.add_subparsers(dest="organisation_command", metavar="COMMAND")
+    p.set_defaults(func=cmd_organisation_list)
+    q = osub.add_parser("list", help="the organisations whose history is kept here (the default)")
+    q.set_defaults(func=cmd_organisation_list)
+    q = osub.add_parser("use", help="keep this organisation in step: its own history, or a fresh start")
+    q.add_argument("organisation", metavar="NAME_OR_ID", help="the organisation's name or Xero id")
+    q.add_argument("--fresh-from", metavar="YYYY-MM-DD", type=_day,
+                   help="start an organisation kept here for the first time: documents dated from this day on")
+    q.set_defaults(func=cmd_organisation_use)
 
     p = sub.add_parser("attention", help="documents that wait, with the reason and the fix")
     p.add_argument("--json", action="store_true")

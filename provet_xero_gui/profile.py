@@ -30,7 +30,8 @@ class Profile:
         return Credentials(self.settings.profile_id, remembered_backend=self.settings.keyring_backend)
 
     def store(self) -> Store:
-        return Store(self.paths.store_file)
+        """The local store; a damaged file is kept aside and a new store made (it rebuilds from Xero)."""
+        return Store.open_or_set_aside(self.paths.store_file)
 
     def reload(self) -> Profile:
         """The same profile with the settings file read again (after a command changed it)."""

@@ -10,7 +10,9 @@ timeout lets them take turns; each write is one short transaction.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -18,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +110,129 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX log_ts ON log (ts);
     """,
+    # 2: everything kept belongs to one Xero organisation and one Provet instance (a binding); links, cursors,
+    # cached reference data, the journal, attention items, client bases and conflicts carry their binding.
+    # What an older store holds belongs to the organisation chosen when it is first used (claimed then).
+    """
+    CREATE TABLE bindings (
+        id INTEGER PRIMARY KEY,
+        xero_tenant_id TEXT,             -- NULL until claimed by the organisation chosen in the settings
+        xero_tenant_name TEXT,
+        provet_url TEXT,
+        start_date TEXT,                 -- YYYY-MM-DD: nothing older is sent to this organisation
+        active INTEGER NOT NULL DEFAULT 0,
+        rebuild_reason TEXT,             -- not NULL: links are rebuilt from Xero before anything is written
+        rebuilt_at TEXT,
+        rebuilt TEXT,                    -- JSON: links rebuilt by kind, and why
+        created_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX bindings_active ON bindings (active) WHERE active = 1;
+    INSERT INTO bindings (id, active, rebuild_reason, created_at)
+        VALUES (1, 1, CASE WHEN EXISTS (SELECT 1 FROM links) THEN NULL ELSE 'new' END,
+                strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'));
+
+    DROP INDEX links_xero;
+    ALTER TABLE links RENAME TO links_v1;
+    CREATE TABLE links (
+        scope INTEGER NOT NULL REFERENCES bindings (id),
+        kind TEXT NOT NULL,
+        provet_id TEXT NOT NULL,
+        xero_id TEXT NOT NULL,
+        xero_number TEXT,
+        fingerprint TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (scope, kind, provet_id)
+    );
+    CREATE UNIQUE INDEX links_xero ON links (scope, kind, xero_id);
+    INSERT INTO links (scope, kind, provet_id, xero_id, xero_number, fingerprint, created_at, updated_at)
+        SELECT 1, kind, provet_id, xero_id, xero_number, fingerprint, created_at, updated_at FROM links_v1;
+    DROP TABLE links_v1;
+
+    ALTER TABLE cursors RENAME TO cursors_v1;
+    CREATE TABLE cursors (
+        scope INTEGER NOT NULL REFERENCES bindings (id),
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (scope, name)
+    );
+    INSERT INTO cursors (scope, name, value, updated_at) SELECT 1, name, value, updated_at FROM cursors_v1;
+    DROP TABLE cursors_v1;
+
+    ALTER TABLE attention RENAME TO attention_v1;
+    CREATE TABLE attention (
+        id INTEGER PRIMARY KEY,
+        scope INTEGER NOT NULL REFERENCES bindings (id),
+        kind TEXT NOT NULL,
+        provet_id TEXT NOT NULL,
+        document TEXT NOT NULL,
+        cause TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        fix TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'resolved')),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (scope, kind, provet_id, cause)
+    );
+    INSERT INTO attention (id, scope, kind, provet_id, document, cause, reason, fix, state, created_at, updated_at)
+        SELECT id, 1, kind, provet_id, document, cause, reason, fix, state, created_at, updated_at FROM attention_v1;
+    DROP TABLE attention_v1;
+
+    ALTER TABLE client_fields RENAME TO client_fields_v1;
+    CREATE TABLE client_fields (
+        scope INTEGER NOT NULL REFERENCES bindings (id),
+        provet_client_id TEXT NOT NULL,
+        field TEXT NOT NULL,
+        value TEXT,
+        synced_at TEXT NOT NULL,
+        PRIMARY KEY (scope, provet_client_id, field)
+    );
+    INSERT INTO client_fields (scope, provet_client_id, field, value, synced_at)
+        SELECT 1, provet_client_id, field, value, synced_at FROM client_fields_v1;
+    DROP TABLE client_fields_v1;
+
+    DROP INDEX conflicts_open;
+    ALTER TABLE conflicts ADD COLUMN scope INTEGER NOT NULL DEFAULT 1;
+    CREATE UNIQUE INDEX conflicts_open ON conflicts (scope, provet_client_id, field) WHERE resolved_at IS NULL;
+
+    ALTER TABLE journal ADD COLUMN scope INTEGER NOT NULL DEFAULT 1;
+    """,
 )
+
+# The binding every statement about links, cursors, caches, the journal, attention, client bases and conflicts
+# reads and writes: the one active binding (bindings_active makes it at most one; the store always has one).
+SCOPE = "(SELECT id FROM bindings WHERE active = 1)"
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class StoreError(Exception):
     """The store cannot be opened or written; the message says why in plain words."""
+
+
+class StoreDamaged(StoreError):
+    """The store file is not a database any more (random bytes, a torn copy): it cannot be used again."""
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The Xero organisation and Provet instance that what the store keeps belongs to."""
+
+    id: int
+    xero_tenant_id: str | None
+    xero_tenant_name: str | None
+    provet_url: str | None
+    start_date: str | None
+    active: bool
+    rebuild_reason: str | None  # not None: links are rebuilt from Xero before anything is written
+    rebuilt_at: str | None
+    rebuilt: dict[str, Any] | None  # {"links": {kind: n}, "reason": ...}
+    linked: int = 0  # links kept for it
+
+    @property
+    def label(self) -> str:
+        return self.xero_tenant_name or self.xero_tenant_id or "the organisation chosen first"
 
 
 def plain_store_error(path: Path, exc: BaseException) -> str:
@@ -165,9 +284,32 @@ class Store:
             self._db.execute("PRAGMA foreign_keys = ON")
             self.migrate()
         except sqlite3.DatabaseError as exc:
+            if getattr(self, "_db", None) is not None:
+                self._db.close()
             if isinstance(exc, sqlite3.OperationalError) and _is_busy_or_full(exc):
                 raise StoreError(plain_store_error(path, exc)) from None
+            if _is_damaged(exc):
+                raise StoreDamaged(f"The local store {path} cannot be opened: {exc}.") from None
             raise StoreError(f"The local store {path} cannot be opened: {exc}.") from None
+
+    @classmethod
+    def open_or_set_aside(cls, path: Path, now: datetime | None = None) -> Store:
+        """The store at `path`; a damaged one (not a database any more) is renamed with a timestamp, kept
+        aside, and a new one made in its place, which rebuilds its links from Xero before it writes anything."""
+        try:
+            return cls(path)
+        except StoreDamaged:
+            stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+            aside = path.with_name(f"{path.name}.damaged-{stamp}")
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                part = Path(f"{path}{suffix}")
+                if part.exists():
+                    os.replace(part, Path(f"{aside}{suffix}"))
+            log.warning("local store %s was damaged; kept aside as %s", path, aside)
+            store = cls(path)
+            with store.transaction() as db:
+                db.execute(f"UPDATE bindings SET rebuild_reason = ? WHERE id = {SCOPE}", (f"damaged:{aside}",))
+            return store
 
     def close(self) -> None:
         with self._lock:
@@ -248,14 +390,14 @@ class Store:
 
     # --- small shared pieces; the sync layer adds its own queries on top ----------------------------
     def get_cursor(self, name: str) -> str | None:
-        rows = self.query("SELECT value FROM cursors WHERE name = ?", (name,))
+        rows = self.query(f"SELECT value FROM cursors WHERE scope = {SCOPE} AND name = ?", (name,))
         return rows[0]["value"] if rows else None
 
     def set_cursor(self, name: str, value: str) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO cursors (name, value, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                f"INSERT INTO cursors (scope, name, value, updated_at) VALUES ({SCOPE}, ?, ?, ?) "
+                "ON CONFLICT(scope, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
                 (name, value, utcnow()),
             )
 
@@ -279,14 +421,70 @@ class Store:
         rows = self.query("SELECT * FROM log WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit))
         return [LogEntry(**dict(r)) for r in rows]
 
+    # --- bindings: which Xero organisation and Provet instance the kept rows belong to -------------
+    def bindings(self) -> list[Binding]:
+        rows = self.query(
+            "SELECT b.id, b.xero_tenant_id, b.xero_tenant_name, b.provet_url, b.start_date, b.active, "
+            "b.rebuild_reason, b.rebuilt_at, b.rebuilt, (SELECT COUNT(*) FROM links l WHERE l.scope = b.id) "
+            "FROM bindings b ORDER BY b.id"
+        )
+        return [Binding(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], json.loads(r[8]) if r[8] else None,
+                        r[9]) for r in rows]
+
+    def active_binding(self) -> Binding:
+        return next(b for b in self.bindings() if b.active)
+
+    def claim_binding(self, tenant_id: str, tenant_name: str | None, provet_url: str | None) -> None:
+        """The active binding, not claimed yet (a new store, or one older than bindings), is this organisation's.
+        So is a new store's that no pass has used yet (its rebuild, the first thing a pass does, is still due):
+        choosing another organisation during the first setup asks nothing."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE bindings SET xero_tenant_id = ?, xero_tenant_name = ?, provet_url = ? "
+                "WHERE active = 1 AND (xero_tenant_id IS NULL OR (rebuild_reason = 'new' AND NOT EXISTS "
+                "(SELECT 1 FROM links l WHERE l.scope = bindings.id)))",
+                (tenant_id, tenant_name, provet_url),
+            )
+
+    def rename_binding(self, binding_id: int, tenant_name: str | None) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE bindings SET xero_tenant_name = ? WHERE id = ?", (tenant_name, binding_id))
+
+    def activate_binding(self, binding_id: int) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE bindings SET active = 0 WHERE active = 1")
+            db.execute("UPDATE bindings SET active = 1 WHERE id = ?", (binding_id,))
+
+    def set_binding_start(self, binding_id: int, start_date: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE bindings SET start_date = ? WHERE id = ?", (start_date, binding_id))
+
+    def new_binding(self, tenant_id: str, tenant_name: str | None, provet_url: str | None, start_date: str) -> int:
+        """A fresh start for this organisation, made the active one; it rebuilds its links from Xero first."""
+        with self.transaction() as db:
+            db.execute("UPDATE bindings SET active = 0 WHERE active = 1")
+            cur = db.execute(
+                "INSERT INTO bindings (xero_tenant_id, xero_tenant_name, provet_url, start_date, active, "
+                "rebuild_reason, created_at) VALUES (?, ?, ?, ?, 1, 'new organisation', ?)",
+                (tenant_id, tenant_name, provet_url, start_date, utcnow()),
+            )
+            return int(cur.lastrowid)
+
     def counts(self) -> dict[str, int]:
         """What `status` shows: links by kind, open attention items, open conflicts, pending writes."""
         out = {f"linked_{r['kind']}": r["n"] for r in self.query(
-            "SELECT kind, COUNT(*) AS n FROM links GROUP BY kind ORDER BY kind")}
-        out["attention"] = self.query("SELECT COUNT(*) FROM attention WHERE state = 'open'")[0][0]
-        out["conflicts"] = self.query("SELECT COUNT(*) FROM conflicts WHERE resolved_at IS NULL")[0][0]
-        out["pending_writes"] = self.query("SELECT COUNT(*) FROM journal WHERE state = 'pending'")[0][0]
+            f"SELECT kind, COUNT(*) AS n FROM links WHERE scope = {SCOPE} GROUP BY kind ORDER BY kind")}
+        out["attention"] = self.query(f"SELECT COUNT(*) FROM attention WHERE scope = {SCOPE} AND state = 'open'")[0][0]
+        out["conflicts"] = self.query(
+            f"SELECT COUNT(*) FROM conflicts WHERE scope = {SCOPE} AND resolved_at IS NULL")[0][0]
+        out["pending_writes"] = self.query(
+            f"SELECT COUNT(*) FROM journal WHERE scope = {SCOPE} AND state = 'pending'")[0][0]
         return out
+
+
+def _is_damaged(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text or "encrypted" in text
 
 
 def _is_busy_or_full(exc: BaseException) -> bool:

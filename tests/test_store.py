@@ -46,7 +46,7 @@ def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     with Store(tmp_path / "s.sqlite3") as store:
         with pytest.raises(RuntimeError), store.transaction() as db:
             db.execute(
-                "INSERT INTO links VALUES ('invoice', '1', 'X1', 'INV-1', NULL, 'now', 'now')"
+                "INSERT INTO links VALUES (1, 'invoice', '1', 'X1', 'INV-1', NULL, 'now', 'now')"
             )
             raise RuntimeError("crash in the middle")
         assert store.query("SELECT COUNT(*) FROM links")[0][0] == 0
@@ -58,7 +58,7 @@ def _writer(path: str, name: str, n: int) -> None:
             store.append_log("info", "test", f"{name} {i}")
             with store.transaction() as db:
                 db.execute(
-                    "INSERT INTO links VALUES ('invoice', ?, ?, NULL, NULL, 'now', 'now')",
+                    "INSERT INTO links VALUES (1, 'invoice', ?, ?, NULL, NULL, 'now', 'now')",
                     (f"{name}-{i}", f"X-{name}-{i}"),
                 )
 
@@ -83,9 +83,9 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
 def test_counts_for_status(tmp_path: Path) -> None:
     with Store(tmp_path / "s.sqlite3") as store:
         with store.transaction() as db:
-            db.execute("INSERT INTO links VALUES ('contact', '7', 'C7', NULL, NULL, 'now', 'now')")
+            db.execute("INSERT INTO links VALUES (1, 'contact', '7', 'C7', NULL, NULL, 'now', 'now')")
             db.execute(
-                "INSERT INTO attention (kind, provet_id, document, cause, reason, fix, created_at, updated_at)"
-                " VALUES ('invoice', '9', 'Invoice 9', 'vat', 'VAT group not mapped', 'Map it', 'now', 'now')"
+                "INSERT INTO attention (scope, kind, provet_id, document, cause, reason, fix, created_at, updated_at)"
+                " VALUES (1, 'invoice', '9', 'Invoice 9', 'vat', 'VAT group not mapped', 'Map it', 'now', 'now')"
             )
         assert store.counts() == {"linked_contact": 1, "attention": 1, "conflicts": 0, "pending_writes": 0}

@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from provet_xero_gui.store import Store, utcnow
+from provet_xero_gui.store import SCOPE, Store, utcnow
 
 VALUE_PREFIX = "value:"
 
@@ -86,7 +86,7 @@ class ClientState:
             chunk = ids[start : start + 500]
             rows = self.store.query(
                 "SELECT provet_client_id, field, value FROM client_fields "
-                f"WHERE provet_client_id IN ({','.join('?' * len(chunk))})",
+                f"WHERE scope = {SCOPE} AND provet_client_id IN ({','.join('?' * len(chunk))})",
                 tuple(chunk),
             )
             for r in rows:
@@ -96,8 +96,8 @@ class ClientState:
     def unbased_links(self) -> dict[str, str]:
         """Linked clients (id → ContactID) that have no synced values yet: new links."""
         rows = self.store.query(
-            "SELECT provet_id, xero_id FROM links l WHERE kind = 'contact' AND NOT EXISTS "
-            "(SELECT 1 FROM client_fields f WHERE f.provet_client_id = l.provet_id)"
+            f"SELECT provet_id, xero_id FROM links l WHERE l.scope = {SCOPE} AND kind = 'contact' AND NOT EXISTS "
+            "(SELECT 1 FROM client_fields f WHERE f.scope = l.scope AND f.provet_client_id = l.provet_id)"
         )
         return {r["provet_id"]: r["xero_id"] for r in rows}
 
@@ -119,9 +119,9 @@ class ClientState:
             _write_bases(db, bases, stamp)
             for c in new:
                 cur = db.execute(
-                    "INSERT INTO conflicts (provet_client_id, xero_contact_id, field, base_value, provet_value, "
+                    "INSERT INTO conflicts (scope, provet_client_id, xero_contact_id, field, base_value, provet_value, "
                     "xero_value, provet_changed_at, xero_changed_at, created_at, resolution) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"VALUES ({SCOPE}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (c.provet_client_id, c.xero_contact_id, c.field, c.base_value, c.provet_value, c.xero_value,
                      c.provet_changed_at, c.xero_changed_at, stamp, c.resolution),
                 )
@@ -129,8 +129,8 @@ class ClientState:
             for c in updated:
                 db.execute(
                     "UPDATE conflicts SET provet_value = ?, xero_value = ?, provet_changed_at = ?, "
-                    "xero_changed_at = ?, resolution = NULL WHERE provet_client_id = ? AND field = ? "
-                    "AND resolved_at IS NULL",
+                    f"xero_changed_at = ?, resolution = NULL WHERE scope = {SCOPE} AND provet_client_id = ? "
+                    "AND field = ? AND resolved_at IS NULL",
                     (c.provet_value, c.xero_value, c.provet_changed_at, c.xero_changed_at, c.provet_client_id,
                      c.field),
                 )
@@ -144,13 +144,14 @@ class ClientState:
 
     # --- conflicts ------------------------------------------------------------------------------------
     def conflict(self, conflict_id: int) -> Conflict | None:
-        rows = self.store.query(f"SELECT {_COLUMNS} FROM conflicts WHERE id = ?", (conflict_id,))
+        rows = self.store.query(f"SELECT {_COLUMNS} FROM conflicts WHERE scope = {SCOPE} AND id = ?", (conflict_id,))
         return Conflict(*rows[0]) if rows else None
 
     def open_conflicts(self, client_ids: Iterable[str | int] | None = None) -> list[Conflict]:
         """Conflicts not closed (waiting for a choice, or chosen and waiting for the next pass)."""
         rows = self.store.query(
-            f"SELECT {_COLUMNS} FROM conflicts WHERE resolved_at IS NULL ORDER BY provet_client_id, field, id"
+            f"SELECT {_COLUMNS} FROM conflicts WHERE scope = {SCOPE} AND resolved_at IS NULL "
+            "ORDER BY provet_client_id, field, id"
         )
         found = [Conflict(*r) for r in rows]
         if client_ids is None:
@@ -166,8 +167,8 @@ def _write_bases(db: sqlite3.Connection, bases: Mapping[str, Mapping[str, str | 
     for client_id, fields in bases.items():
         for field, value in fields.items():
             db.execute(
-                "INSERT INTO client_fields (provet_client_id, field, value, synced_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(provet_client_id, field) DO UPDATE SET value = excluded.value, "
-                "synced_at = excluded.synced_at",
+                "INSERT INTO client_fields (scope, provet_client_id, field, value, synced_at) "
+                f"VALUES ({SCOPE}, ?, ?, ?, ?) ON CONFLICT(scope, provet_client_id, field) DO UPDATE SET "
+                "value = excluded.value, synced_at = excluded.synced_at",
                 (str(client_id), field, value, stamp),
             )

@@ -37,7 +37,7 @@ from provet_xero_gui.provet.records import (
     VatGroup,
 )
 from provet_xero_gui.provet.source import GroupedBatch, ReadBatch
-from provet_xero_gui.store import StoreError
+from provet_xero_gui.store import SCOPE, StoreError
 from provet_xero_gui.sync.clients import ClientSync
 from provet_xero_gui.sync.contacts import (
     client_name,
@@ -55,8 +55,10 @@ from provet_xero_gui.sync.events import (
 )
 from provet_xero_gui.sync.mapping import Mapping
 from provet_xero_gui.sync.outcomes import Outcomes
+from provet_xero_gui.sync.payments import CURSOR_XERO as CURSOR_XERO_PAYMENTS
 from provet_xero_gui.sync.payments import PaymentSync
 from provet_xero_gui.sync.prefetch import Lane
+from provet_xero_gui.sync.rebuild import rebuild_links, rebuilt_words
 from provet_xero_gui.sync.state import NewLink, SyncState
 from provet_xero_gui.sync.translate import Hold, XeroDocument, translate
 from provet_xero_gui.sync.writer import JournalWriter
@@ -215,6 +217,7 @@ class SyncEngine:
         stopped: PassStopped | None = None
         self._lanes = _Lanes()
         try:
+            self._rebuild_links()
             self._recover()
             self._retry = retry = set(retry)
             payments = PaymentSync(self.provet, self.xero, self.state, self.mapping, self.writer, self.out,
@@ -268,6 +271,23 @@ class SyncEngine:
             raise PassStopped("The sync was paused; it goes on from here next time.", "paused")
 
     # --- recovery -----------------------------------------------------------------------------------------
+    def _rebuild_links(self) -> None:
+        """A fresh or damaged store, or an organisation started fresh: link what the app already wrote to Xero
+        before anything is written (sync/rebuild.py)."""
+        reason = self.state.binding().rebuild_reason
+        if reason is None:
+            return
+        self._check_stop()
+        self.out.progress("reading what Xero already holds", 0, 0)
+        found = rebuild_links(self.xero)
+        self.state.record_rebuild(found.links, found.counts, reason)
+        if found.oldest_change is not None and self.state.cursor(CURSOR_XERO_PAYMENTS) is None:
+            # Payments made in Xero on any of the app's invoices are looked at again (posted to Provet at most
+            # once: the journal finds one posted before); none is older than its invoice's last change.
+            self.state.set_cursor(CURSOR_XERO_PAYMENTS, (found.oldest_change - timedelta(days=1)).isoformat())
+        level = "warning" if reason.startswith("damaged:") or found.total else "info"
+        self.out.notice(level, rebuilt_words(found.counts, reason))
+
     def _recover(self) -> None:
         pending = self.state.pending()
         if pending:
@@ -599,7 +619,8 @@ class SyncEngine:
 
     def _allocated_to(self, invoice_xid: str) -> Decimal:
         rows = self.state.store.query(
-            "SELECT fingerprint FROM links WHERE kind = 'allocation' AND xero_id LIKE ?", (f"%:{invoice_xid}",)
+            f"SELECT fingerprint FROM links WHERE scope = {SCOPE} AND kind = 'allocation' AND xero_id LIKE ?",
+            (f"%:{invoice_xid}",),
         )
         return sum((Decimal(r[0]) for r in rows if r[0]), Decimal(0))
 

@@ -19,6 +19,7 @@ never posted to Provet.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -33,6 +34,7 @@ from provet_xero_gui.provet.records import (
     Payment,
 )
 from provet_xero_gui.provet.source import ReadBatch
+from provet_xero_gui.store import SCOPE
 from provet_xero_gui.sync.mapping import Mapping
 from provet_xero_gui.sync.outcomes import Outcomes
 from provet_xero_gui.sync.state import SyncState
@@ -58,6 +60,20 @@ _Part = tuple[str, Payment, dict[str, Any], Decimal]
 
 def payment_reference(payment_id: int) -> str:
     return f"Provet payment #{payment_id}"
+
+
+_OWN_REFERENCE = re.compile(re.escape(payment_reference(0)[:-1]) + r"(\d+)")
+
+
+def own_payment_id(reference: str) -> str | None:
+    """The Provet payment a Xero payment this app made came from (its Reference says), else None: so the app
+    knows its own payments from Xero's side alone, even with no local history."""
+    found = _OWN_REFERENCE.fullmatch(reference.strip())
+    return found.group(1) if found else None
+
+
+def is_own_payment(reference: str) -> bool:
+    return own_payment_id(reference) is not None
 
 
 class PaymentSync:
@@ -267,8 +283,9 @@ class PaymentSync:
             if xp.payment_type not in ("", "ACCRECPAYMENT"):
                 continue
             invoice = self.state.by_xero_id("invoice", xp.invoice_id)
-            if invoice is None or self.state.by_xero_id("payment", xp.xero_id) is not None:
-                continue  # not on a synced invoice, or made by this app: never posted back
+            if invoice is None or self.state.by_xero_id("payment", xp.xero_id) is not None \
+                    or is_own_payment(xp.reference):
+                continue  # not on a synced invoice, or made by this app (known from Xero alone): never posted back
             posted = self.state.by_xero_id("xero_payment", xp.xero_id)
             label = f"Xero payment of {xp.amount} on {xp.invoice_number or 'a synced invoice'}"
             if xp.status == "DELETED":
@@ -307,7 +324,7 @@ class PaymentSync:
         stamps = [d.updated for d in self.writer.answered.values() if d.updated]
         if not stamps:
             rows = self.state.store.query(
-                "SELECT xero_id FROM links WHERE kind = 'invoice' ORDER BY created_at LIMIT 1"
+                f"SELECT xero_id FROM links WHERE scope = {SCOPE} AND kind = 'invoice' ORDER BY created_at LIMIT 1"
             )
             if not rows:
                 return None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import date
 
 from provet_xero_gui.credentials import CredentialsError
 from provet_xero_gui.profile import Profile
@@ -19,6 +21,7 @@ from provet_xero_gui.sync.events import Event, EventSink, SyncResult
 from provet_xero_gui.sync.history import StoreLog
 from provet_xero_gui.sync.lock import LockHeld, ProfileLock
 from provet_xero_gui.sync.mapping import MappingError, MappingFile
+from provet_xero_gui.sync.organisation import binding_problem
 from provet_xero_gui.sync.state import SyncState
 from provet_xero_gui.xero.limits import XeroLimiter
 
@@ -53,6 +56,12 @@ def run_sync(
         raise CannotSync(str(exc)) from None
     try:
         with profile.store() as store:
+            problem = binding_problem(store, profile)
+            if problem:
+                raise CannotSync(problem)
+            start = store.active_binding().start_date
+            if start:  # an organisation started fresh: nothing older than its own start date goes to it
+                mapping = replace(mapping, start_date=date.fromisoformat(start))
             log_sink = StoreLog(store)
 
             def sink(event: Event) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from provet_xero_gui.store import Store, utcnow
+from provet_xero_gui.store import SCOPE, Binding, Store, utcnow
 
 # Attention causes that are held on purpose by the rules of DESIGN.md, not problems.
 RULE_CAUSES = frozenset({"anonymous", "prepayment_unused", "empty"})
@@ -112,7 +112,8 @@ class SyncState:
     # --- links ------------------------------------------------------------------------------------
     def link(self, kind: str, provet_id: str | int) -> Link | None:
         rows = self.store.query(
-            "SELECT kind, provet_id, xero_id, xero_number, fingerprint FROM links WHERE kind = ? AND provet_id = ?",
+            "SELECT kind, provet_id, xero_id, xero_number, fingerprint FROM links "
+            f"WHERE scope = {SCOPE} AND kind = ? AND provet_id = ?",
             (kind, str(provet_id)),
         )
         return Link(*rows[0]) if rows else None
@@ -120,7 +121,8 @@ class SyncState:
     def links(self, kind: str, provet_ids: Iterable[str | int] | None = None) -> dict[str, Link]:
         if provet_ids is None:
             rows = self.store.query(
-                "SELECT kind, provet_id, xero_id, xero_number, fingerprint FROM links WHERE kind = ?", (kind,)
+                f"SELECT kind, provet_id, xero_id, xero_number, fingerprint FROM links WHERE scope = {SCOPE} "
+                "AND kind = ?", (kind,)
             )
         else:
             ids = [str(i) for i in provet_ids]
@@ -130,14 +132,15 @@ class SyncState:
                 marks = ",".join("?" * len(chunk))
                 rows += self.store.query(
                     "SELECT kind, provet_id, xero_id, xero_number, fingerprint FROM links "
-                    f"WHERE kind = ? AND provet_id IN ({marks})",
+                    f"WHERE scope = {SCOPE} AND kind = ? AND provet_id IN ({marks})",
                     (kind, *chunk),
                 )
         return {r["provet_id"]: Link(*r) for r in rows}
 
     def by_xero_id(self, kind: str, xero_id: str) -> Link | None:
         rows = self.store.query(
-            "SELECT kind, provet_id, xero_id, xero_number, fingerprint FROM links WHERE kind = ? AND xero_id = ?",
+            "SELECT kind, provet_id, xero_id, xero_number, fingerprint FROM links "
+            f"WHERE scope = {SCOPE} AND kind = ? AND xero_id = ?",
             (kind, xero_id),
         )
         return Link(*rows[0]) if rows else None
@@ -147,8 +150,8 @@ class SyncState:
         now = utcnow()
         for link in links:
             db.execute(
-                "INSERT INTO links (kind, provet_id, xero_id, xero_number, fingerprint, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(kind, provet_id) DO UPDATE SET "
+                "INSERT INTO links (scope, kind, provet_id, xero_id, xero_number, fingerprint, created_at, updated_at) "
+                f"VALUES ({SCOPE}, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(scope, kind, provet_id) DO UPDATE SET "
                 "xero_id = excluded.xero_id, xero_number = excluded.xero_number, "
                 "fingerprint = excluded.fingerprint, updated_at = excluded.updated_at",
                 (link.kind, link.provet_id, link.xero_id, link.xero_number, link.fingerprint, now, now),
@@ -156,7 +159,7 @@ class SyncState:
             # A document that got into Xero no longer needs attention.
             db.execute(
                 "UPDATE attention SET state = 'resolved', updated_at = ? "
-                "WHERE kind = ? AND provet_id = ? AND state = 'open'",
+                f"WHERE scope = {SCOPE} AND kind = ? AND provet_id = ? AND state = 'open'",
                 (now, link.kind, link.provet_id),
             )
 
@@ -168,8 +171,8 @@ class SyncState:
         """Credit notes in Xero that are due an allocation and have none yet: provet id → what it needs."""
         rows = self.store.query(
             "SELECT d.provet_id, d.fingerprint FROM links d LEFT JOIN links a "
-            "ON a.kind = 'allocation' AND a.provet_id = d.provet_id "
-            "WHERE d.kind = 'allocation_due' AND a.provet_id IS NULL"
+            "ON a.scope = d.scope AND a.kind = 'allocation' AND a.provet_id = d.provet_id "
+            f"WHERE d.scope = {SCOPE} AND d.kind = 'allocation_due' AND a.provet_id IS NULL"
         )
         return {r[0]: json.loads(r[1]) for r in rows}
 
@@ -179,8 +182,8 @@ class SyncState:
         key = f"provet-xero-{uuid.uuid4()}"
         with self.store.transaction() as db:
             cur = db.execute(
-                "INSERT INTO journal (idempotency_key, endpoint, payload, documents, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO journal (scope, idempotency_key, endpoint, payload, documents, created_at) "
+                f"VALUES ({SCOPE}, ?, ?, ?, ?, ?)",
                 (key, endpoint, json.dumps(payload, ensure_ascii=False), json.dumps(documents), utcnow()),
             )
             entry_id = int(cur.lastrowid)
@@ -197,7 +200,8 @@ class SyncState:
 
     def pending(self) -> list[JournalEntry]:
         rows = self.store.query(
-            "SELECT id, idempotency_key, endpoint, payload, documents FROM journal WHERE state = 'pending' ORDER BY id"
+            "SELECT id, idempotency_key, endpoint, payload, documents FROM journal "
+            f"WHERE scope = {SCOPE} AND state = 'pending' ORDER BY id"
         )
         return [
             JournalEntry(
@@ -213,12 +217,13 @@ class SyncState:
         with self.store.transaction() as db:
             db.execute(
                 "UPDATE attention SET state = 'resolved', updated_at = ? "
-                "WHERE kind = ? AND provet_id = ? AND cause != ? AND state = 'open'",
+                f"WHERE scope = {SCOPE} AND kind = ? AND provet_id = ? AND cause != ? AND state = 'open'",
                 (now, kind, str(provet_id), cause),
             )
             db.execute(
-                "INSERT INTO attention (kind, provet_id, document, cause, reason, fix, state, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?) ON CONFLICT(kind, provet_id, cause) DO UPDATE SET "
+                "INSERT INTO attention (scope, kind, provet_id, document, cause, reason, fix, state, created_at, "
+                f"updated_at) VALUES ({SCOPE}, ?, ?, ?, ?, ?, ?, 'open', ?, ?) "
+                "ON CONFLICT(scope, kind, provet_id, cause) DO UPDATE SET "
                 "document = excluded.document, reason = excluded.reason, fix = excluded.fix, state = 'open', "
                 "updated_at = excluded.updated_at",
                 (kind, str(provet_id), document, cause, reason, fix, now, now),
@@ -227,22 +232,23 @@ class SyncState:
     def resolve(self, kind: str, provet_id: str | int) -> None:
         with self.store.transaction() as db:
             db.execute(
-                "UPDATE attention SET state = 'resolved', updated_at = ? WHERE kind = ? AND provet_id = ? "
-                "AND state = 'open'",
+                f"UPDATE attention SET state = 'resolved', updated_at = ? WHERE scope = {SCOPE} AND kind = ? "
+                "AND provet_id = ? AND state = 'open'",
                 (utcnow(), kind, str(provet_id)),
             )
 
     def attention(self, *, include_rule_holds: bool = True) -> list[AttentionItem]:
         rows = self.store.query(
             "SELECT id, kind, provet_id, document, cause, reason, fix, updated_at FROM attention "
-            "WHERE state = 'open' ORDER BY cause, id"
+            f"WHERE scope = {SCOPE} AND state = 'open' ORDER BY cause, id"
         )
         items = [AttentionItem(*r) for r in rows]
         return items if include_rule_holds else [i for i in items if not i.by_rule]
 
     def attention_ids(self, kind: str) -> list[str]:
         rows = self.store.query(
-            "SELECT provet_id FROM attention WHERE state = 'open' AND kind = ? ORDER BY id", (kind,)
+            f"SELECT provet_id FROM attention WHERE scope = {SCOPE} AND state = 'open' AND kind = ? ORDER BY id",
+            (kind,),
         )
         return [r[0] for r in rows]
 
@@ -254,7 +260,8 @@ class SyncState:
         self.store.set_cursor(name, value)
 
     def cached(self, name: str) -> tuple[Any, str] | None:
-        rows = self.store.query("SELECT value, updated_at FROM cursors WHERE name = ?", (f"cache:{name}",))
+        rows = self.store.query(f"SELECT value, updated_at FROM cursors WHERE scope = {SCOPE} AND name = ?",
+                                (f"cache:{name}",))
         return (json.loads(rows[0]["value"]), rows[0]["updated_at"]) if rows else None
 
     def cache(self, name: str, value: Any) -> None:
@@ -262,4 +269,17 @@ class SyncState:
 
     def drop_cache(self, name: str) -> None:
         with self.store.transaction() as db:
-            db.execute("DELETE FROM cursors WHERE name = ?", (f"cache:{name}",))
+            db.execute(f"DELETE FROM cursors WHERE scope = {SCOPE} AND name = ?", (f"cache:{name}",))
+
+    # --- the binding: rebuilding links from what Xero holds ----------------------------------------------
+    def binding(self) -> Binding:
+        return self.store.active_binding()
+
+    def record_rebuild(self, links: Iterable[NewLink], counts: dict[str, int], reason: str) -> None:
+        """The links found in Xero and the end of the rebuild, in one transaction: a pass stopped half-way
+        rebuilds again (the same links) before it writes anything."""
+        rebuilt = json.dumps({"links": counts, "reason": reason})
+        with self.store.transaction() as db:
+            self._write_links(db, links)
+            db.execute(f"UPDATE bindings SET rebuild_reason = NULL, rebuilt_at = ?, rebuilt = ? WHERE id = {SCOPE}",
+                       (utcnow(), rebuilt))

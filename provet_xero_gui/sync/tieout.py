@@ -48,7 +48,7 @@ from provet_xero_gui.provet.records import (
     VatGroup,
 )
 from provet_xero_gui.provet.source import BadRecord, ProvetSource
-from provet_xero_gui.store import StoreError
+from provet_xero_gui.store import SCOPE, StoreError
 from provet_xero_gui.sync.context import NotConnected, open_connections
 from provet_xero_gui.sync.mapping import Mapping, MappingError, MappingFile, payment_key, vat_group_for_row
 from provet_xero_gui.sync.payments import BOOKKEEPING_TYPES, FROM_XERO_PREFIX
@@ -362,8 +362,8 @@ def _sent_documents(state: SyncState, provet_ids: Iterable[str]) -> dict[str, _S
     if not wanted:
         return {}
     rows = state.store.query(
-        "SELECT id, documents FROM journal WHERE state = 'done' AND endpoint IN ('PUT Invoices', 'PUT CreditNotes') "
-        "ORDER BY id"
+        f"SELECT id, documents FROM journal WHERE scope = {SCOPE} AND state = 'done' "
+        "AND endpoint IN ('PUT Invoices', 'PUT CreditNotes') ORDER BY id"
     )
     where: dict[str, tuple[int, int]] = {}
     for row in rows:

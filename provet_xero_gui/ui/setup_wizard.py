@@ -15,6 +15,7 @@ import threading
 import webbrowser
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSizePolicy,
@@ -41,7 +43,9 @@ from provet_xero_gui import setup
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.client import ProvetCheck, ProvetClient
 from provet_xero_gui.setup import MappingSources, SetupState, Step, XeroSignIn
+from provet_xero_gui.sync import organisation
 from provet_xero_gui.sync.mapping import Mapping, MappingError, MappingProblem, parse_mapping_text, suggest_mapping
+from provet_xero_gui.sync.organisation import OrganisationQuestion
 from provet_xero_gui.ui.background import Background
 from provet_xero_gui.xero.identity import IdentityClient, Tenant
 from provet_xero_gui.xero.oauth import SIGN_IN_TIMEOUT_SECONDS, SignInCancelled
@@ -937,21 +941,65 @@ class SetupWizard(QDialog):
         profile, factory = self._profile, self._identity_factory
         self._set_busy(Step.ORGANISATION, True)
 
-        def done(tenant: Tenant) -> None:
+        def done(answer: tuple[Tenant, OrganisationQuestion | None]) -> None:
+            tenant, ask = answer
             self._set_busy(Step.ORGANISATION, False)
             self.org_message.ok(f"provet-xero keeps {tenant.name} in step with Provet.")
             if tenant.tenant_id != self._state.tenant_id:
                 self._sources = None
             self._set_state(tenant_id=tenant.tenant_id, tenant_name=tenant.name)
-            if then_next:
+            if ask is not None:
+                self._ask_organisation(ask, then_next=then_next)
+            elif then_next:
                 self.go_to(Step.MAPPING)
 
         def failed(exc: BaseException) -> None:
             self._set_busy(Step.ORGANISATION, False)
             self.org_message.error(setup.plain_message(exc))
 
-        self._background.run(lambda: setup.choose_organisation(profile, factory(profile), tenant_id),
-                             on_done=done, on_failed=failed)
+        def work() -> tuple[Tenant, OrganisationQuestion | None]:
+            tenant = setup.choose_organisation(profile, factory(profile), tenant_id)
+            return tenant, organisation.question(profile)
+
+        self._background.run(work, on_done=done, on_failed=failed)
+
+    def _ask_organisation(self, ask: OrganisationQuestion, *, then_next: bool) -> None:
+        """Another organisation than the one the kept history belongs to: start it fresh (from today), go on
+        with it, or go back — or leave it, and nothing is sent until the choice is made."""
+        start = date.today()
+        box = QMessageBox(QMessageBox.Icon.Question, "Another Xero organisation", ask.text,
+                          QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("organisation_question")
+        go = box.addButton(f"Go on with {ask.chosen}" if ask.known else
+                           f"Start {ask.chosen} fresh from {start.isoformat()}", QMessageBox.ButtonRole.AcceptRole)
+        back = box.addButton(f"Go back to {ask.kept}", QMessageBox.ButtonRole.RejectRole)
+        box.addButton("Decide later", QMessageBox.ButtonRole.DestructiveRole)
+        box.exec()
+        if box.clickedButton() not in (go, back):
+            self.org_message.error(f"Nothing is sent to {ask.chosen} until you choose here (or with "
+                                   "`provet-xero organisation use`).")
+            return
+        going_on = box.clickedButton() is go
+        wanted = ask.chosen_id if going_on else ask.kept_id
+        fresh = start if going_on and not ask.known else None
+        profile = self._profile
+        self._set_busy(Step.ORGANISATION, True)
+
+        def done(message: str) -> None:
+            self._set_busy(Step.ORGANISATION, False)
+            self.org_message.ok(message)
+            if not going_on:
+                self._set_state(tenant_id=ask.kept_id, tenant_name=ask.kept)
+                self.choose_tenant(ask.kept_id)
+            if then_next:
+                self.go_to(Step.MAPPING)
+
+        def failed(exc: BaseException) -> None:
+            self._set_busy(Step.ORGANISATION, False)
+            self.org_message.error(str(exc))
+
+        self._background.run(lambda: organisation.use_organisation(profile, wanted, fresh), on_done=done,
+                             on_failed=failed)
 
     # --- mapping ----------------------------------------------------------------------------------------------
     def _load_mapping_sources(self) -> None:

@@ -13,10 +13,11 @@ from typing import Any
 
 from provet_xero_gui.credentials import CredentialsError
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.store import Store, StoreError
+from provet_xero_gui.store import SCOPE, Store, StoreError
 from provet_xero_gui.sync.daily_tieout import DailyTieOut, last_daily
 from provet_xero_gui.sync.events import SyncResult
 from provet_xero_gui.sync.history import last_pass
+from provet_xero_gui.sync.rebuild import history_note
 from provet_xero_gui.sync.state import SyncState
 from provet_xero_gui.xero.signin import refresh_token_days_left
 
@@ -50,6 +51,7 @@ class Status:
     start_at_login: bool = False
     linked: dict[str, int] = field(default_factory=dict)
     books: DailyTieOut | None = None  # the last automatic tie-out (the last week up to yesterday)
+    history_note: str | None = None  # links rebuilt from Xero (how many), or a damaged store kept aside
 
     @property
     def ready(self) -> bool:
@@ -89,6 +91,7 @@ def read_status(profile: Profile) -> Status:
             counts = store.counts()
             values["conflicts"] = counts["conflicts"]
             values["linked"] = {k[7:]: v for k, v in counts.items() if k.startswith("linked_")}
+            values["history_note"] = history_note(store.active_binding())
             values["sent_today"] = store.query(
                 "SELECT COUNT(*) FROM log WHERE event = 'DocumentSent' AND ts >= ? "
                 "AND COALESCE(document_kind, '') != 'contact'",
@@ -194,7 +197,8 @@ class DocumentDetails:
 def read_document(store: Store, kind: str, provet_id: str) -> DocumentDetails:
     link = SyncState(store).link(kind, provet_id)
     attention = store.query(
-        "SELECT reason, fix FROM attention WHERE state = 'open' AND kind = ? AND provet_id = ? ORDER BY id",
+        f"SELECT reason, fix FROM attention WHERE scope = {SCOPE} AND state = 'open' AND kind = ? AND provet_id = ? "
+        "ORDER BY id",
         (kind, provet_id),
     )
     history = store.query(

@@ -164,6 +164,7 @@ class XeroDocumentState:
     errors: tuple[str, ...]
     updated: datetime | None
     date: date | None = None
+    allocations: tuple[tuple[str, Decimal], ...] = ()  # a credit note's (InvoiceID, Amount), deleted ones left out
 
     @classmethod
     def parse(cls, e: dict[str, Any]) -> XeroDocumentState:
@@ -184,6 +185,10 @@ class XeroDocumentState:
             errors=validation_messages(e),
             updated=parse_xero_datetime(e.get("UpdatedDateUTC")),
             date=parse_xero_date(e.get("Date")),
+            allocations=tuple(
+                (str((a.get("Invoice") or {}).get("InvoiceID") or ""), _dec(a.get("Amount")))
+                for a in e.get("Allocations") or [] if isinstance(a, dict) and not a.get("IsDeleted")
+            ),
         )
 
 
@@ -256,6 +261,7 @@ class XeroPaymentState:
     has_errors: bool
     errors: tuple[str, ...]
     updated: datetime | None
+    credit_note_id: str = ""  # a refund of a credit note
 
     @classmethod
     def parse(cls, e: dict[str, Any]) -> XeroPaymentState:
@@ -265,6 +271,7 @@ class XeroPaymentState:
             xero_id=str(e.get("PaymentID") or ""),
             invoice_id=str(invoice.get("InvoiceID") or ""),
             invoice_number=str(invoice.get("InvoiceNumber") or ""),
+            credit_note_id=str((e.get("CreditNote") or {}).get("CreditNoteID") or ""),
             account_code=str(account.get("Code") or ""),
             date=parse_xero_date(e.get("Date")),
             amount=_dec(e.get("Amount")),
@@ -613,6 +620,38 @@ class XeroClient:
                 contact = XeroContactState.parse(e)
                 out.setdefault(contact.xero_id or str(len(out)), contact)
         return list(out.values())
+
+    # --- reads for rebuilding a lost store's links: everything the app may have written, 1,000 a call -------
+    def all_sales_documents(self, kind: str) -> list[XeroDocumentState]:
+        """Every sales invoice (`kind` "invoice") or credit note ("credit_note"), every status, with the credit
+        notes' allocations (the invoices are read in summary: no lines)."""
+        credit = kind == "credit_note"
+        out: list[XeroDocumentState] = []
+        page = 1
+        while True:
+            if credit:
+                data = self.call("GET CreditNotes", self.api.get_credit_notes, where='Type=="ACCRECCREDIT"',
+                                 page=page, page_size=PAGE_SIZE)
+            else:
+                data = self.call("GET Invoices", self.api.get_invoices, where='Type=="ACCREC"', page=page,
+                                 page_size=PAGE_SIZE, summary_only=True)
+            batch = data.get("CreditNotes" if credit else "Invoices", [])
+            out += [XeroDocumentState.parse(e) for e in batch]
+            if len(batch) < PAGE_SIZE:
+                return out
+            page += 1
+
+    def all_payments(self) -> list[XeroPaymentState]:
+        """Every payment, deleted ones too."""
+        out: list[XeroPaymentState] = []
+        page = 1
+        while True:
+            data = self.call("GET Payments", self.api.get_payments, page=page, page_size=PAGE_SIZE)
+            batch = data.get("Payments", [])
+            out += [XeroPaymentState.parse(e) for e in batch]
+            if len(batch) < PAGE_SIZE:
+                return out
+            page += 1
 
     # --- reads for the tie-out: whole date ranges in as few calls as Xero allows -----------------------------
     def documents_dated(self, kind: str, start: date, end: date) -> list[XeroDocumentDetail]:
