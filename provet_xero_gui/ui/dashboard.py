@@ -126,6 +126,8 @@ class Dashboard(QWidget):
         self._books: DailyTieOut | None = None
         self.books_label.setToolTip("Once a day the app ties out the last week: Provet's totals per day against "
                                     "what Xero holds. The Tie-out page shows any day's documents.")
+        self.history_label = value_label("Sync history")  # links rebuilt from Xero, or a damaged store set aside
+        self.history_label.setWordWrap(True)
         self.problem_label = QLabel()
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet(f"color: {_RED}")
@@ -137,11 +139,14 @@ class Dashboard(QWidget):
         form.addRow("Provet Cloud:", self.provet_label)
         form.addRow("Xero:", self.xero_label)
         sync_box = QGroupBox("Sync")
-        form2 = QFormLayout(sync_box)
+        form2 = self._sync_form = QFormLayout(sync_box)
         form2.addRow("Last sync:", self.last_sync_label)
         form2.addRow("Result:", self.result_label)
         form2.addRow("Next sync:", self.next_sync_label)
         form2.addRow("Books:", self.books_label)
+        form2.addRow("History:", self.history_label)
+        self._history_row = form2.rowCount() - 1
+        form2.setRowVisible(self._history_row, False)
 
         self.sync_button = QPushButton("&Sync now")
         self.sync_button.setToolTip("Send what is new in Provet to Xero now, and read Xero's changes (Ctrl+R)")
@@ -228,6 +233,8 @@ class Dashboard(QWidget):
         self.problem_label.setVisible(bool(status.problem))
         self._show_last(status)
         self._show_books(status.books)
+        self.history_label.setText(status.history_note or "")
+        self._sync_form.setRowVisible(self._history_row, bool(status.history_note))
         self.tiles["sent_today"].set_value(f"{status.sent_today:,}")
         self.tiles["attention"].set_value(f"{status.attention:,}", _AMBER if status.attention else None)
         self.tiles["held_by_rule"].set_value(f"{status.held_by_rule:,}")

@@ -117,3 +117,28 @@ def test_show_in_mapping_lands_on_the_row_that_fixes_it(qtbot: QtBot, make_conne
         assert table.currentIndex().data() == "Cash"  # the row a person has to fix is the one selected
     finally:
         shell.stop()
+
+
+def test_the_dashboard_says_when_the_history_was_rebuilt_from_xero(qtbot: QtBot, make_connected) -> None:
+    """A new PC (or a lost store): the pass rebuilds the links from what Xero holds, and the dashboard says
+    so, with how many; on a profile whose history was never lost the line is not there."""
+    from provet_xero_gui.sync.runner import run_sync
+
+    _sandbox, profile = make_connected(12)
+    assert run_sync(profile).stopped is None
+    shell = _shell(qtbot, profile)
+    try:
+        assert not shell.window.dashboard.history_label.isVisibleTo(shell.window)
+    finally:
+        shell.stop()
+    for path in profile.paths.data_dir.glob("provet-xero.sqlite3*"):
+        path.unlink()  # the store is gone: a new PC, or someone deleted it
+    assert run_sync(profile.reload()).stopped is None
+    shell = _shell(qtbot, profile.reload())
+    try:
+        label = shell.window.dashboard.history_label
+        qtbot.waitUntil(lambda: label.isVisibleTo(shell.window), timeout=20_000)
+        assert "link(s) rebuilt from what Xero already holds" in label.text(), label.text()
+        assert "invoices" in label.text() and "payments" in label.text() and "Nothing was sent twice" in label.text()
+    finally:
+        shell.stop()
