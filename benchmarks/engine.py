@@ -229,9 +229,10 @@ def run_engine(sp: SandboxProcess, size: int) -> dict[str, Any]:
     # Fewest calls possible: reference data (4: organisation, tax rates, accounts, tracking categories);
     # batches of 50 for new contacts, invoices, credit notes, payments and the contact updates Provet's edits
     # need; one call per allocation (Xero allocates a credit note only through its own endpoint); one poll
-    # each for payments and contacts changed in Xero.
+    # each for payments and contacts changed in Xero; and, before a new store writes anything, one read each
+    # of the invoices and credit notes Xero already holds (sync/rebuild.py: never a duplicate on a new PC).
     minimum = (4 + math.ceil(contacts / BATCH) + math.ceil(invoices / BATCH) + math.ceil(notes / BATCH)
-               + math.ceil(payments / BATCH) + math.ceil(updates / BATCH) + allocations + 2)
+               + math.ceil(payments / BATCH) + math.ceil(updates / BATCH) + allocations + 2 + 2)
 
     idle = engine().run_pass()
     sp.call("new_invoice")
