@@ -20,6 +20,7 @@ from typing import Any
 from provet_xero_gui import __version__, setup
 from provet_xero_gui.credentials import CredentialsError
 from provet_xero_gui.demo import ProgressPrinter, run_headless_demo
+from provet_xero_gui.private import plain_os_error
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.client import ProvetClient, ProvetError
 from provet_xero_gui.provet.records import Department, PaymentMethod, RecordError, VatGroup
@@ -33,6 +34,7 @@ from provet_xero_gui.sync.daily_tieout import DailyTieOut, last_daily
 from provet_xero_gui.sync.events import SyncResult
 from provet_xero_gui.sync.history import last_pass
 from provet_xero_gui.sync.mapping import (
+    MAX_MAPPING_BYTES,
     RECENT_INVOICES,
     Mapping,
     MappingError,
@@ -40,6 +42,7 @@ from provet_xero_gui.sync.mapping import (
     check_mapping,
     parse_mapping_text,
     read_departments,
+    read_mapping_file,
     read_payment_methods,
     read_usage,
     read_vat_groups,
@@ -297,13 +300,17 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 def _read_text(name: str) -> str:
     if name == "-":
-        return sys.stdin.read() if sys.stdin else ""
+        text = sys.stdin.read(MAX_MAPPING_BYTES + 1) if sys.stdin else ""
+        if len(text) > MAX_MAPPING_BYTES:
+            raise CliError("standard input is too large to be a mapping file (a mapping is a few kB). Nothing was "
+                           "changed.")
+        return text
     try:
-        return Path(name).read_text(encoding="utf-8")
+        return read_mapping_file(name)
+    except MappingError as exc:
+        raise CliError(f"{exc}. Nothing was changed.") from None
     except FileNotFoundError:
         raise CliError(f"there is no file {name}") from None
-    except UnicodeDecodeError:
-        raise CliError(f"{name} is not a text file (UTF-8 JSON expected)") from None
     except OSError as exc:
         raise CliError(f"{name} cannot be read: {exc.strerror or exc}") from None
 
@@ -739,6 +746,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except CliError as exc:
         print(f"provet-xero: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except OSError as exc:  # the profile's disk full or read-only, a folder where a file belongs: plain words
+        if isinstance(exc, BrokenPipeError):
+            raise
+        log.debug("file error", exc_info=True)
+        print(f"provet-xero: {plain_os_error(exc)}", file=sys.stderr)
         return EXIT_CANNOT_RUN
     except KeyboardInterrupt:
         print("provet-xero: stopped.", file=sys.stderr)

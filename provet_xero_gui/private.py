@@ -1,4 +1,4 @@
-"""Keeping a profile's files to its user: folders 0700, files 0600.
+"""Keeping a profile's files to its user (folders 0700, files 0600), and plain words when they cannot be written.
 
 The store holds clients' names, emails, phones, addresses and tax numbers, and the log; settings and the
 mapping say which Xero organisation and Provet instance they belong to. On POSIX systems (Linux, macOS)
@@ -13,6 +13,7 @@ On Windows the modes mean nothing; the profile lives under %APPDATA% / %LOCALAPP
 
 from __future__ import annotations
 
+import errno
 import logging
 import logging.handlers
 import os
@@ -85,3 +86,22 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
         _chmod(Path(self.baseFilename), PRIVATE_FILE)
         return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
+def plain_os_error(exc: OSError) -> str:
+    """What a failed file operation means for the person, and what to do (no errno, no traceback)."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    code = exc.errno
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return (f"The disk is full{where}: provet-xero could not save its files. Free some space and try again; "
+                "nothing is lost.")
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return (f"provet-xero cannot write its files{where}: the folder or file is read-only or belongs to another "
+                "user. Make it writable for your user and try again; nothing is lost.")
+    if code == errno.EISDIR:
+        return (f"There is a folder where provet-xero keeps a file{where}. Move or delete that folder and try "
+                "again.")
+    if code == errno.ENOTDIR:
+        return (f"There is a file where provet-xero keeps a folder{where}. Move or delete that file and try "
+                "again.")
+    return f"provet-xero could not use its files{where}: {exc.strerror or 'the system refused'}. Try again."

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from provet_xero_gui.credentials import CredentialsError
+from provet_xero_gui.private import plain_os_error
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.store import StoreError
@@ -74,6 +75,8 @@ def run_sync(
         lock.acquire()
     except LockHeld as exc:
         raise CannotSync(str(exc)) from None
+    except OSError as exc:  # the profile read-only or full, `sync.lock` a folder
+        raise CannotSync(plain_os_error(exc)) from None
     try:
         with profile.store() as store:
             log_sink = StoreLog(store)

@@ -39,6 +39,10 @@ class XeroAnswerLost(XeroAuthError):
     """The request may have reached Xero but no usable answer came back (network cut, timeout, 5xx)."""
 
 
+class XeroSignInBusy(XeroAuthError):
+    """Xero's sign-in service said "too many requests" (429): nothing was done, try again later."""
+
+
 @dataclass(frozen=True)
 class Tenant:
     connection_id: str
@@ -135,7 +139,11 @@ class IdentityClient:
         except requests.RequestException:
             raise XeroAnswerLost("Xero's sign-in service did not answer.") from None
         if resp.status_code >= 500:
-            raise XeroAnswerLost(f"Xero's sign-in service failed (HTTP {resp.status_code}).")
+            status = resp.status_code
+            raise XeroAnswerLost(f"Xero is unavailable right now: its sign-in service answered HTTP {status}.")
+        if resp.status_code == 429:
+            raise XeroSignInBusy("Xero is busy right now: its sign-in service answered that there were too many "
+                                 "requests.")
         if resp.status_code != 200:
             error = _oauth_error(resp)
             if error == "invalid_grant":
