@@ -3,6 +3,8 @@
 No client secret exists in a desktop app, so the code is bound to this run by a PKCE S256 verifier and a
 random `state`. The browser comes back to `http://localhost:<port>/callback`; the listener binds to
 127.0.0.1 only, answers exactly one valid callback, and closes after success, cancel, error or timeout.
+Each connection is served on its own thread with its own timeout, so an idle connection (a browser opens
+spare ones to the same address) never holds up the real callback.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from socketserver import ThreadingMixIn
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from provet_xero_gui import redact
@@ -34,6 +37,7 @@ SCOPES = (
     "accounting.settings"
 )
 SIGN_IN_TIMEOUT_SECONDS = 300
+CONNECTION_TIMEOUT_SECONDS = 10.0  # one connection that sends nothing (a browser's preconnect) is dropped after this
 
 
 def redirect_uri(port: int) -> str:
@@ -91,9 +95,16 @@ class CallbackResult:
 class CallbackListener:
     """One-shot HTTP listener on 127.0.0.1 for Xero's redirect."""
 
-    def __init__(self, state: str, ports: Sequence[int] = REDIRECT_PORTS) -> None:
+    def __init__(
+        self,
+        state: str,
+        ports: Sequence[int] = REDIRECT_PORTS,
+        connection_timeout: float = CONNECTION_TIMEOUT_SECONDS,
+    ) -> None:
         self._state = state
+        self.connection_timeout = connection_timeout
         self._done = threading.Event()
+        self._finish_lock = threading.Lock()
         self._result: CallbackResult | None = None
         self._error: SignInError | None = None
         self._server = self._bind(ports)
@@ -118,9 +129,14 @@ class CallbackListener:
         while not self._done.is_set():
             self._server.handle_request()  # times out every 0.5 s to look at _done
 
-    def _finish(self, result: CallbackResult | None, error: SignInError | None) -> None:
-        self._result, self._error = result, error
-        self._done.set()
+    def _finish(self, result: CallbackResult | None, error: SignInError | None) -> bool:
+        """The first answer (or cancel/timeout) wins; False when one came first (connections run at once)."""
+        with self._finish_lock:
+            if self._done.is_set():
+                return False
+            self._result, self._error = result, error
+            self._done.set()
+            return True
 
     def cancel(self) -> None:
         if not self._done.is_set():
@@ -176,12 +192,17 @@ class CallbackListener:
         if not code:
             self._finish(None, SignInError("Xero's answer had no authorization code. Try again."))
             return 400, "Sign-in not completed", "The answer had no authorization code."
-        self._finish(CallbackResult(code), None)
+        if not self._finish(CallbackResult(code), None):
+            return 404, "Not found", "This address is only for the provet-xero sign-in."
         return 200, "Signed in to Xero", "You can close this tab and return to provet-xero."
 
 
-class _LoopbackServer(HTTPServer):
+class _LoopbackServer(ThreadingMixIn, HTTPServer):
+    """Each connection on its own (daemon) thread: an idle one never blocks the accept loop."""
+
     timeout = 0.5
+    daemon_threads = True
+    block_on_close = False  # closing never waits for a connection that is still idle
     # POSIX: SO_REUSEADDR lets a port whose last sign-in left TIME_WAIT connections be bound again, while
     # a port another program listens on is still refused. Windows' SO_REUSEADDR would allow stealing a port
     # in use, so there it stays off and SO_EXCLUSIVEADDRUSE is set instead.
@@ -195,6 +216,8 @@ class _LoopbackServer(HTTPServer):
 
 def _make_handler(listener: CallbackListener) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
+        timeout = listener.connection_timeout  # per connection: an idle one is dropped, not waited on for ever
+
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
             pass  # the query string holds the authorization code: never log it
 
