@@ -105,6 +105,8 @@ class CallbackListener:
         self.connection_timeout = connection_timeout
         self._done = threading.Event()
         self._finish_lock = threading.Lock()
+        self._answering = 0  # requests being answered now (idle connections are not counted)
+        self._answered = threading.Condition()
         self._result: CallbackResult | None = None
         self._error: SignInError | None = None
         self._server = self._bind(ports)
@@ -167,7 +169,14 @@ class CallbackListener:
     def close(self) -> None:
         self._done.set()
         self._thread.join(timeout=2)
+        with self._answered:  # the browser gets its page before the app (or the process) moves on
+            self._answered.wait_for(lambda: self._answering == 0, timeout=2)
         self._server.server_close()
+
+    def answering(self, delta: int) -> None:
+        with self._answered:
+            self._answering += delta
+            self._answered.notify_all()
 
     # Called on the listener thread for each request.
     def handle(self, path: str) -> tuple[int, str, str]:
@@ -222,14 +231,19 @@ def _make_handler(listener: CallbackListener) -> type[BaseHTTPRequestHandler]:
             pass  # the query string holds the authorization code: never log it
 
         def do_GET(self) -> None:
-            status, title, text = listener.handle(self.path)
-            body = _PAGE.format(title=html.escape(title), text=text).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(body)
+            listener.answering(+1)
+            try:
+                status, title, text = listener.handle(self.path)
+                body = _PAGE.format(title=html.escape(title), text=text).encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+                self.wfile.flush()
+            finally:
+                listener.answering(-1)
 
     return _Handler
