@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 MAX_BACKOFF = 60.0
-TIMEOUT = (10, 90)
+TIMEOUT = (10, 90)  # connect, read: each wait for a byte
+REQUEST_DEADLINE_SECONDS = 180.0  # a whole answer, however slowly it comes
+READ_CHUNK = 64 * 1024
 PAGE_SIZE = 1000
 
 
@@ -330,8 +332,10 @@ class XeroClient:
         *,
         limiter: XeroLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        request_deadline: float = REQUEST_DEADLINE_SECONDS,
     ) -> None:
         self.tenant_id = tenant_id
+        self.request_deadline = request_deadline  # seconds for a whole answer, on the real clock
         self._tokens = tokens
         self.limiter = limiter or XeroLimiter(sleep=sleep)
         self._sleep = sleep
@@ -377,6 +381,7 @@ class XeroClient:
             with self._calls_lock:
                 self.calls[name] += 1
             try:
+                deadline = time.monotonic() + self.request_deadline
                 resp, _status, headers = method(
                     self.tenant_id,
                     _return_http_data_only=False,
@@ -385,7 +390,7 @@ class XeroClient:
                     **kwargs,
                 )
                 self.limiter.after_call(headers or {})
-                return _decode(resp.data)
+                return _decode(_read_within(resp, deadline, name, self.request_deadline))
             except ApiException as exc:
                 headers = exc.headers or {}
                 self.limiter.after_call(headers)
@@ -668,6 +673,26 @@ def _tracking_category(c: dict[str, Any]) -> TrackingCategory:
 
 def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _read_within(resp: Any, deadline: float, name: str, allowed: float) -> bytes | None:
+    """The whole body by `deadline` (the read timeout counts each wait for a byte, not the answer): an answer
+    dripping slowly ends as a lost answer (the request may have been carried out), not tried again."""
+    if not hasattr(resp, "read1"):
+        return resp.data
+    chunks: list[bytes] = []
+    while True:
+        if time.monotonic() > deadline:
+            resp.close()
+            raise XeroApiError(
+                f"Xero's answer to {name} came too slowly: it was not complete after {allowed:.0f} seconds, so "
+                "provet-xero stopped waiting. Nothing is lost; it is checked and tried again on the next sync.",
+                lost=True,
+            )
+        chunk = resp.read1(READ_CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def _decode(body: bytes | None) -> Any:

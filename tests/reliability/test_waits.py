@@ -16,10 +16,12 @@ from helpers.exactly_once import assert_exactly_once
 
 from provet_xero_gui import cli
 from provet_xero_gui.profile import Profile
+from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.sync.events import SyncResult
 from provet_xero_gui.sync.mapping import Mapping, MappingFile
 from provet_xero_gui.sync.runner import run_sync
+from provet_xero_gui.xero.client import XeroApiError, XeroClient
 from provet_xero_gui.xero.limits import XeroLimiter
 
 NOW = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
@@ -86,3 +88,37 @@ def test_pause_cuts_short_a_wait_the_pass_is_in(clinic: tuple[Sandbox, Profile])
     # Nothing lost: the next pass sends everything, once.
     assert run_sync(profile.reload(), sleep=lambda _s: None).stopped is None
     assert_exactly_once(sandbox)
+
+
+class _Tokens:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.token = sandbox.xero.connect(tenant_ids=[CLINIC_TENANT_ID])["access_token"]
+
+    def access_token(self) -> str:
+        return self.token
+
+    def invalidate(self, access_token: str) -> None:
+        pass
+
+
+def test_a_xero_answer_that_drips_a_byte_at_a_time_ends_at_the_deadline() -> None:
+    with Sandbox(size=12) as sandbox:
+        client = XeroClient(sandbox.xero.base_url, CLINIC_TENANT_ID, _Tokens(sandbox), sleep=lambda _s: None,
+                            request_deadline=0.5)  # the app allows three minutes; the test need not wait so long
+        assert client.reference().tax_rates
+        sandbox.xero.faults.drip = 0.05  # the accounts list would take many minutes
+        outcome: dict[str, object] = {}
+
+        def read() -> None:
+            try:
+                outcome["reference"] = client.reference()
+            except XeroApiError as exc:
+                outcome["error"] = exc
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(30)  # a guard against a hang, not a measure
+        assert not reader.is_alive(), "the dripping answer was waited for without end"
+        error = outcome.get("error")
+        assert isinstance(error, XeroApiError) and error.lost, outcome
+        assert "too slowly" in str(error) and "Nothing is lost" in str(error)
