@@ -18,10 +18,12 @@ from provet_xero_gui import cli
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
+from provet_xero_gui.settings import Endpoints
 from provet_xero_gui.sync.events import SyncResult
 from provet_xero_gui.sync.mapping import Mapping, MappingFile
 from provet_xero_gui.sync.runner import run_sync
 from provet_xero_gui.xero.client import XeroApiError, XeroClient
+from provet_xero_gui.xero.identity import IdentityClient, XeroAnswerLost
 from provet_xero_gui.xero.limits import XeroLimiter
 
 NOW = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
@@ -122,3 +124,25 @@ def test_a_xero_answer_that_drips_a_byte_at_a_time_ends_at_the_deadline() -> Non
         error = outcome.get("error")
         assert isinstance(error, XeroApiError) and error.lost, outcome
         assert "too slowly" in str(error) and "Nothing is lost" in str(error)
+
+
+def test_xeros_sign_in_service_dripping_its_answer_ends_at_the_deadline() -> None:
+    with Sandbox(size=12) as sandbox:
+        tokens = sandbox.xero.connect(tenant_ids=[CLINIC_TENANT_ID])
+        identity = IdentityClient.for_endpoints(Endpoints.from_env(sandbox.env()))
+        identity.request_deadline = 0.5  # the app allows a minute
+        sandbox.xero.faults.drip = 0.05
+        outcome: dict[str, object] = {}
+
+        def refresh() -> None:
+            try:
+                outcome["tokens"] = identity.refresh(tokens["refresh_token"])
+            except XeroAnswerLost as exc:
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=refresh, daemon=True)
+        worker.start()
+        worker.join(30)  # a guard against a hang, not a measure
+        assert not worker.is_alive(), "the dripping answer was waited for without end"
+        assert "too slowly" in str(outcome.get("error")), outcome
+        assert tokens["refresh_token"] not in str(outcome.get("error"))
