@@ -1,74 +1,72 @@
-"""The `provet-xero` command line: the automation contract of DESIGN.md.
+"""The `provet-xero` command line: the automation contract (README.md, docs/architecture.md).
 
 Qt is imported only when a window is wanted, so every subcommand here runs on a machine without a
-display. Exit codes: 0 done, 1 done but something needs attention, 2 could not run (reason on stderr).
+display. Exit codes: 0 done, 1 done but something waits on a person (a document in the attention list, a
+conflict to choose), 2 could not run (reason on stderr), 141 the reader of the output went away (`| head`).
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
+import os
 import sys
-import webbrowser
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from provet_xero_gui import __version__, setup
-from provet_xero_gui.credentials import CredentialsError
-from provet_xero_gui.demo import ProgressPrinter, run_headless_demo
-from provet_xero_gui.private import plain_os_error
-from provet_xero_gui.profile import Profile
-from provet_xero_gui.provet.client import ProvetClient, ProvetError
-from provet_xero_gui.provet.records import Department, PaymentMethod, RecordError, VatGroup
-from provet_xero_gui.provet.source import ProvetSource
-from provet_xero_gui.settings import ProvetSettings, XeroSettings, write_json_atomically
-from provet_xero_gui.store import StoreError
-from provet_xero_gui.sync.client_state import ClientState, Conflict
-from provet_xero_gui.sync.clients import FIELD_WORDS, ResolveRefused, describe_resolution, read_current, resolve
-from provet_xero_gui.sync.context import NotConnected, open_connections, open_provet, open_xero
-from provet_xero_gui.sync.daily_tieout import DailyTieOut, last_daily
-from provet_xero_gui.sync.events import SyncResult
-from provet_xero_gui.sync.history import last_pass
-from provet_xero_gui.sync.mapping import (
-    MAX_MAPPING_BYTES,
-    RECENT_INVOICES,
-    Mapping,
-    MappingError,
-    MappingFile,
-    check_mapping,
-    parse_mapping_text,
-    read_departments,
-    read_mapping_file,
-    read_payment_methods,
-    read_usage,
-    read_vat_groups,
-    suggest_mapping,
-)
-from provet_xero_gui.sync.runner import CannotSync, run_sync
-from provet_xero_gui.sync.state import AttentionItem, SyncState, cause_title
-from provet_xero_gui.sync.tieout import UNEXPLAINED, CannotTieOut, TieOutRangeError, parse_day, run_tieout
-from provet_xero_gui.sync.tieout_export import report_csv, report_text
-from provet_xero_gui.xero.client import XeroApiError, XeroClient
-from provet_xero_gui.xero.identity import IdentityClient, Tenant, XeroAuthError
-from provet_xero_gui.xero.limits import DayLimitLow
-from provet_xero_gui.xero.oauth import SignInError
-from provet_xero_gui.xero.reference import XeroReference
-from provet_xero_gui.xero.signin import ChooseOrganisation, select_tenant, sign_in
+from provet_xero_gui import __version__
+
+# What the commands use is imported inside them, so `--version`, `--help` and an argument error answer at
+# once, without the HTTP clients, xero-python, the sandbox or Qt.
+if TYPE_CHECKING:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.provet.client import ProvetClient
+    from provet_xero_gui.provet.records import Department, PaymentMethod, VatGroup
+    from provet_xero_gui.sync.client_state import Conflict
+    from provet_xero_gui.sync.events import SyncResult
+    from provet_xero_gui.sync.mapping import Mapping
+    from provet_xero_gui.sync.state import AttentionItem
+    from provet_xero_gui.xero.client import XeroClient
+    from provet_xero_gui.xero.identity import Tenant
+    from provet_xero_gui.xero.reference import XeroReference
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_ATTENTION, EXIT_CANNOT_RUN = 0, 1, 2
+EXIT_BROKEN_PIPE = 128 + 13  # as a program ended by SIGPIPE: `provet-xero status --json | head -1`
 
 
 class CliError(Exception):
     """Stops a command with exit code 2 and a plain message on stderr."""
 
 
+def _first_missing_step(profile: Profile) -> str | None:
+    """What a person has to do first before a pass or a tie-out can run, in setup order; None when the
+    settings have it all (whether the secrets and the mapping are usable is checked when they are used)."""
+    s = profile.settings
+    if not ((s.provet.url or profile.endpoints.provet_url) and s.provet.client_id):
+        return ("Provet Cloud is not connected yet. First step: `provet-xero connect provet --url URL "
+                "--client-id ID` (the client secret on standard input); then `provet-xero connect xero`, "
+                "then `provet-xero mapping suggest --save` (or `mapping import FILE`).")
+    if not s.xero.tenant_id:
+        return ("Xero is not connected yet. Next step: `provet-xero connect xero`; then `provet-xero mapping "
+                "suggest --save` (or `mapping import FILE`).")
+    if not profile.paths.mapping_file.exists():
+        return ("No mapping has been saved yet. Next step: `provet-xero mapping suggest --save` (or "
+                "`provet-xero mapping import FILE`), then `provet-xero mapping check`.")
+    return None
+
+
 def _status(profile: Profile) -> dict[str, Any]:
+    from provet_xero_gui.credentials import CredentialsError
+    from provet_xero_gui.store import StoreError
+    from provet_xero_gui.sync.daily_tieout import last_daily
+    from provet_xero_gui.sync.history import last_pass
+    from provet_xero_gui.sync.state import SyncState
+
     s = profile.settings
     out: dict[str, Any] = {
         "version": __version__,
@@ -114,6 +112,8 @@ def _yes_no(value: bool | None) -> str:
 
 
 def _print_status(st: dict[str, Any]) -> None:
+    from provet_xero_gui.sync.daily_tieout import DailyTieOut
+
     lines = [f"provet-xero {st['version']}"]
     if st["settings_problem"]:
         lines.append(f"! {st['settings_problem']}")
@@ -156,6 +156,8 @@ def _print_status(st: dict[str, Any]) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+
     profile = Profile.open()
     st = _status(profile)
     if args.json:
@@ -167,6 +169,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _read_secret(prompt: str) -> str:
     """The secret from stdin: typed without echo at a terminal, else the first line of the pipe."""
+    import getpass
+
     if sys.stdin is None:
         raise CliError("the client secret is read from standard input, and there is none")
     if sys.stdin.isatty():
@@ -179,6 +183,11 @@ def _read_secret(prompt: str) -> str:
 
 
 def cmd_connect_provet(args: argparse.Namespace) -> int:
+    from provet_xero_gui import setup
+    from provet_xero_gui.credentials import CredentialsError
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.provet.client import ProvetError
+
     profile = Profile.open()
     secret = _read_secret("Provet client secret: ")
     try:
@@ -191,11 +200,14 @@ def cmd_connect_provet(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _ask_tenant(tenants: tuple[Tenant, ...]) -> str | None:
+def _ask_tenant(tenants: tuple[Tenant, ...], wanted: str | None = None) -> str | None:
     """At a terminal, let the person pick an organisation by number; elsewhere, None."""
     if not (sys.stdin and sys.stdin.isatty()):
         return None
-    print("Several Xero organisations are connected:")
+    if wanted:
+        print(f"No connected Xero organisation is called '{wanted}'. Connected:")
+    else:
+        print("Several Xero organisations are connected:")
     for i, t in enumerate(tenants, start=1):
         print(f"  {i}. {t.name}")
     answer = input("Which one keeps the clinic's books? Number: ").strip()
@@ -205,6 +217,14 @@ def _ask_tenant(tenants: tuple[Tenant, ...]) -> str | None:
 
 
 def cmd_connect_xero(args: argparse.Namespace) -> int:
+    import webbrowser
+
+    from provet_xero_gui.credentials import CredentialsError
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.xero.identity import IdentityClient, XeroAuthError
+    from provet_xero_gui.xero.oauth import SignInError
+    from provet_xero_gui.xero.signin import ChooseOrganisation, select_tenant, sign_in
+
     profile = Profile.open()
     creds = profile.credentials()
 
@@ -230,7 +250,7 @@ def cmd_connect_xero(args: argparse.Namespace) -> int:
             )
             tenant = result.tenant
         except ChooseOrganisation as exc:
-            wanted = _ask_tenant(exc.tenants)
+            wanted = _ask_tenant(exc.tenants, exc.wanted)
             if wanted is None:
                 raise
             tokens = creds.load_xero_tokens()
@@ -243,6 +263,11 @@ def cmd_connect_xero(args: argparse.Namespace) -> int:
 
 
 def cmd_disconnect(args: argparse.Namespace) -> int:
+    from provet_xero_gui.credentials import CredentialsError
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.settings import ProvetSettings, XeroSettings
+    from provet_xero_gui.xero.identity import IdentityClient, XeroAuthError
+
     profile = Profile.open()
     creds = profile.credentials()
     warning = None
@@ -299,6 +324,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def _read_text(name: str) -> str:
+    from provet_xero_gui.sync.mapping import MAX_MAPPING_BYTES, MappingError, read_mapping_file
+
     if name == "-":
         text = sys.stdin.read(MAX_MAPPING_BYTES + 1) if sys.stdin else ""
         if len(text) > MAX_MAPPING_BYTES:
@@ -324,6 +351,8 @@ def _mapping_summary(mapping: Mapping) -> str:
 
 
 def _saved_mapping(profile: Profile) -> Mapping:
+    from provet_xero_gui.sync.mapping import MappingError, MappingFile
+
     try:
         return MappingFile(profile.paths.mapping_file).load()
     except MappingError as exc:
@@ -331,6 +360,9 @@ def _saved_mapping(profile: Profile) -> Mapping:
 
 
 def cmd_mapping_import(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.sync.mapping import MappingError, MappingFile, parse_mapping_text
+
     profile = Profile.open()
     text = _read_text(args.file)
     try:
@@ -343,20 +375,41 @@ def cmd_mapping_import(args: argparse.Namespace) -> int:
 
 
 def cmd_mapping_export(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.settings import write_json_atomically
+
     profile = Profile.open()
     mapping = _saved_mapping(profile)
     if args.file == "-":
         print(json.dumps(mapping.to_json(), indent=2, ensure_ascii=False))
         return EXIT_OK
+    target = Path(args.file)
+    _check_folder(target)
     try:
-        write_json_atomically(Path(args.file), mapping.to_json())
+        write_json_atomically(target, mapping.to_json())
     except OSError as exc:
         raise CliError(f"{args.file} cannot be written: {exc.strerror or exc}") from None
     print(f"Mapping exported to {args.file}.", file=sys.stderr)
     return EXIT_OK
 
 
+def _check_folder(target: Path) -> None:
+    """The folder a file is to be written in must be there already: a mistyped path creates nothing."""
+    if target.is_dir():
+        raise CliError(f"{target} is a folder; give a file name, e.g. {target / 'mapping.json'}")
+    folder = target.parent
+    if folder.is_dir():
+        return
+    for part in reversed([folder, *folder.parents]):  # from the top down: a file where a folder should be
+        if part.exists() and not part.is_dir():
+            raise CliError(f"{target} cannot be written: {part} is a file, not a folder. Nothing was written.")
+    raise CliError(f"{target} cannot be written: there is no folder {folder}. Create it first, or choose a "
+                   "folder that is there. Nothing was written.")
+
+
 def _open_for_mapping(profile: Profile) -> tuple[ProvetClient, XeroClient]:
+    from provet_xero_gui.sync.context import NotConnected, open_provet, open_xero
+
     try:
         credentials = profile.credentials()
         provet = open_provet(profile, credentials)
@@ -369,6 +422,14 @@ def _open_for_mapping(profile: Profile) -> tuple[ProvetClient, XeroClient]:
 def _fetch_reference(
     provet: ProvetClient, xero: XeroClient
 ) -> tuple[list[VatGroup], list[PaymentMethod], list[Department], XeroReference]:
+    from provet_xero_gui.credentials import CredentialsError
+    from provet_xero_gui.provet.client import ProvetError
+    from provet_xero_gui.provet.records import RecordError
+    from provet_xero_gui.sync.mapping import read_departments, read_payment_methods, read_vat_groups
+    from provet_xero_gui.xero.client import XeroApiError
+    from provet_xero_gui.xero.identity import XeroAuthError
+    from provet_xero_gui.xero.limits import DayLimitLow
+
     try:
         groups, methods = read_vat_groups(provet), read_payment_methods(provet)
         return groups, methods, read_departments(provet), xero.reference()
@@ -377,6 +438,11 @@ def _fetch_reference(
 
 
 def cmd_mapping_check(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.provet.client import ProvetError
+    from provet_xero_gui.provet.records import RecordError
+    from provet_xero_gui.sync.mapping import check_mapping, read_usage
+
     profile = Profile.open()
     mapping = _saved_mapping(profile)
     provet, xero = _open_for_mapping(profile)
@@ -411,6 +477,9 @@ def cmd_mapping_check(args: argparse.Namespace) -> int:
 
 
 def cmd_mapping_suggest(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.sync.mapping import MappingFile, suggest_mapping
+
     profile = Profile.open()
     mapping_file = MappingFile(profile.paths.mapping_file)
     base = _saved_mapping(profile) if mapping_file.exists() and not args.fresh else None
@@ -436,6 +505,8 @@ def _plural(n: int, word: str) -> str:
 
 
 def _print_result(result: SyncResult) -> None:
+    from provet_xero_gui.sync.state import cause_title
+
     sent = ", ".join(_plural(n, k.replace("_", " ")) for k, n in sorted(result.sent.items())) or "nothing new"
     lines = ["Sync stopped early." if result.stopped else "Sync finished.", f"  Sent to Xero:    {sent}"]
     if result.held_by_rule:
@@ -456,28 +527,102 @@ def _print_result(result: SyncResult) -> None:
     print("\n".join(lines))
 
 
-def _exit_code(result: SyncResult) -> int:
+def _exit_code(result: SyncResult, conflicts_waiting: int = 0) -> int:
+    """2 when the pass could not go on; 1 when something waits on a person (a document in the attention list,
+    a conflict to choose) or the pass stopped early; else 0. `conflicts` exits 1 on the same conflicts."""
     if result.stop_kind in ("connection_ended", "unreachable", "error"):
         return EXIT_CANNOT_RUN
-    if result.stopped or result.attention_open:
+    if result.stopped or result.attention_open or conflicts_waiting:
         return EXIT_ATTENTION
     return EXIT_OK
 
 
-def _run_pass(args: argparse.Namespace, retry: list[str] = ()) -> int:
+def _conflicts_waiting(profile: Profile) -> int:
+    from provet_xero_gui.sync.client_state import ClientState
+
+    with profile.store() as store:
+        return sum(1 for c in ClientState(store).open_conflicts() if c.waiting)
+
+
+def _retry_outcomes(profile: Profile, chosen: list[AttentionItem]) -> list[dict[str, Any]]:
+    """What became of each retried item: sent, no longer waiting, or still waiting (with the reason now)."""
+    from provet_xero_gui.sync.state import SyncState
+
+    with profile.store() as store:
+        state = SyncState(store)
+        still = {i.key: i for i in state.attention()}
+        out = []
+        for item in chosen:
+            now = still.get(item.key)
+            if now is not None:
+                outcome, reason, fix = "still_waiting", now.reason, now.fix
+            elif state.link(item.kind, item.provet_id) is not None:
+                outcome, reason, fix = "sent", None, None
+            else:
+                outcome, reason, fix = "no_longer_waiting", None, None
+            out.append({"id": item.id, "document": item.document, "outcome": outcome, "reason": reason, "fix": fix})
+        return out
+
+
+def _print_outcomes(outcomes: list[dict[str, Any]]) -> None:
+    for o in outcomes:
+        if o["outcome"] == "sent":
+            print(f"Item {o['id']}, {o['document']}: sent to Xero.")
+        elif o["outcome"] == "no_longer_waiting":
+            print(f"Item {o['id']}, {o['document']}: no longer waits.")
+        else:
+            print(f"Item {o['id']}, {o['document']}: still waits — {o['reason']}")
+            print(f"  Fix: {o['fix']}")
+
+
+def _unstoppable(printer: Callable[[Any], None]) -> Callable[[Any], None]:
+    """Progress that nobody reads any more (`provet-xero sync 2>&1 | head -3`) must not stop the pass: once
+    the output is gone, the pass goes on without it."""
+    gone = False
+
+    def show(event: Any) -> None:
+        nonlocal gone
+        if gone:
+            return
+        try:
+            printer(event)
+        except BrokenPipeError:
+            gone = True
+
+    return show
+
+
+def _run_pass(args: argparse.Namespace, retry: list[AttentionItem] = ()) -> int:
+    from provet_xero_gui.demo import ProgressPrinter
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.sync.runner import CannotSync, run_sync
+
     profile = Profile.open()
-    printer = ProgressPrinter() if not args.json else None
+    missing = _first_missing_step(profile)
+    if missing:
+        raise CliError(missing)
+    printer = _unstoppable(ProgressPrinter(sys.stderr)) if not args.json else None
     try:
-        result = run_sync(profile, events=printer, retry=retry)
+        result = run_sync(profile, events=printer, retry=[i.key for i in retry])
     except CannotSync as exc:
         raise CliError(str(exc)) from None
+    conflicts = _conflicts_waiting(profile)
+    outcomes = _retry_outcomes(profile, list(retry)) if retry else None
+    code = _exit_code(result, conflicts)
     if args.json:
-        print(json.dumps({**asdict(result), "exit_code": _exit_code(result)}, indent=2))
+        extra: dict[str, Any] = {"conflicts_waiting": conflicts}
+        if outcomes is not None:
+            extra["retried"] = outcomes
+        print(json.dumps({**asdict(result), **extra, "exit_code": code}, indent=2, ensure_ascii=False))
     else:
         _print_result(result)
+        if conflicts:
+            print(f"  Conflicts:       {conflicts} wait for a choice — see `provet-xero conflicts`")
+        if outcomes is not None:
+            _print_outcomes(outcomes)
     if result.stop_kind in ("connection_ended", "unreachable", "error"):
         print(f"provet-xero: {result.stopped}", file=sys.stderr)
-    return _exit_code(result)
+    return code
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -485,20 +630,40 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _open_items(profile: Profile) -> list[AttentionItem]:
+    from provet_xero_gui.sync.state import SyncState
+
     with profile.store() as store:
         return SyncState(store).attention()
 
 
+def _never_synced(profile: Profile) -> bool:
+    from provet_xero_gui.sync.history import last_pass
+
+    with profile.store() as store:
+        return last_pass(store) is None
+
+
 def cmd_attention(args: argparse.Namespace) -> int:
-    items = _open_items(Profile.open())
+    """Items that wait on a person are numbered: `retry ID` takes those numbers. Items held by rule
+    (anonymous sales, unused prepayments) are listed without a number: they are not sent by design."""
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.sync.state import cause_title
+
+    profile = Profile.open()
+    items = _open_items(profile)
+    problems = [i for i in items if not i.by_rule]
     if args.json:
         print(json.dumps([{**asdict(i), "by_rule": i.by_rule} for i in items], indent=2, ensure_ascii=False))
-        return EXIT_ATTENTION if any(not i.by_rule for i in items) else EXIT_OK
+        return EXIT_ATTENTION if problems else EXIT_OK
     if not items:
-        print("Nothing needs attention: everything that can go to Xero has gone.")
+        if _never_synced(profile):
+            print("Nothing has been synced yet, so nothing waits. Run `provet-xero sync` (after connecting "
+                  "Provet and Xero and saving a mapping; `provet-xero status` shows what is set up).")
+        else:
+            print("Nothing needs attention: everything that can go to Xero has gone.")
         return EXIT_OK
     groups: dict[str, list[AttentionItem]] = {}
-    for item in sorted(items, key=lambda i: (i.by_rule, i.cause, i.id)):
+    for item in sorted(problems, key=lambda i: (i.cause, i.id)):
         groups.setdefault(item.cause, []).append(item)
     for cause, group in groups.items():
         print(f"{cause_title(cause)} ({len(group)})")
@@ -506,23 +671,45 @@ def cmd_attention(args: argparse.Namespace) -> int:
             print(f"  [{item.id}] {item.document}: {item.reason}")
             print(f"       Fix: {item.fix}")
         print()
-    problems = sum(1 for i in items if not i.by_rule)
-    print(f"{problems} need attention; retry one with `provet-xero retry ID`, or all with `provet-xero retry --all`.")
-    return EXIT_ATTENTION if problems else EXIT_OK
+    held: dict[str, list[AttentionItem]] = {}
+    for item in sorted((i for i in items if i.by_rule), key=lambda i: (i.cause, i.id)):
+        held.setdefault(item.cause, []).append(item)
+    for cause, group in held.items():
+        print(f"{cause_title(cause)} ({len(group)}; not sent to Xero by design, nothing to fix)")
+        for item in group:
+            print(f"  - {item.document}: {item.reason}")
+        print()
+    if problems:
+        print(f"{len(problems)} need attention. Fix the cause, then retry one with `provet-xero retry ID` (ID: a "
+              "number in [brackets] above), or all with `provet-xero retry --all`.")
+        return EXIT_ATTENTION
+    print("Nothing needs attention: everything that can go to Xero has gone; the items above are held by rule.")
+    return EXIT_OK
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.sync.state import SyncState
+
     profile = Profile.open()
+    missing = _first_missing_step(profile)
+    if missing:
+        raise CliError(missing)
     items = _open_items(profile)
     if args.all:
-        chosen = items
+        chosen = [i for i in items if not i.by_rule]
+        if not chosen:
+            print("Nothing waits on a person; a pass is run anyway.", file=sys.stderr)
     else:
         chosen = [i for i in items if i.id == args.id]
         if not chosen:
             raise CliError(f"there is no open attention item {args.id}; see `provet-xero attention`")
+        if chosen[0].by_rule:
+            raise CliError(f"{chosen[0].document} is held by rule ({chosen[0].reason}); it is not sent to Xero "
+                           "by design, so a retry would not send it. Nothing was run.")
     with profile.store() as store:
         SyncState(store).drop_cache("xero_reference")  # the fix may have been made in Xero's settings
-    return _run_pass(args, retry=[i.key for i in chosen])
+    return _run_pass(args, retry=chosen)
 
 
 def _client_label(conflict: Conflict, names: dict[str, dict[str, str | None]]) -> str:
@@ -536,6 +723,10 @@ def _when(stamp: str | None) -> str:
 
 
 def cmd_conflicts(args: argparse.Namespace) -> int:
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.sync.client_state import ClientState
+    from provet_xero_gui.sync.clients import FIELD_WORDS, describe_resolution
+
     with Profile.open().store() as store:
         clients = ClientState(store)
         conflicts = clients.open_conflicts()
@@ -569,6 +760,19 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
+    from provet_xero_gui.credentials import CredentialsError
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.provet.client import ProvetError
+    from provet_xero_gui.provet.records import RecordError
+    from provet_xero_gui.provet.source import ProvetSource
+    from provet_xero_gui.sync.client_state import ClientState
+    from provet_xero_gui.sync.clients import FIELD_WORDS, ResolveRefused, describe_resolution, read_current, resolve
+    from provet_xero_gui.sync.context import NotConnected, open_connections
+    from provet_xero_gui.sync.state import SyncState
+    from provet_xero_gui.xero.client import XeroApiError
+    from provet_xero_gui.xero.identity import XeroAuthError
+    from provet_xero_gui.xero.limits import DayLimitLow
+
     profile = Profile.open()
     with profile.store() as store:
         state = SyncState(store)
@@ -597,11 +801,29 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 def cmd_tieout(args: argparse.Namespace) -> int:
     """Exit 0 when every day ties out or each difference has its reason, 1 when some difference has none,
     2 when it cannot run (bad dates, not connected, no mapping)."""
+    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.sync.tieout import (
+        UNEXPLAINED,
+        CannotTieOut,
+        TieOutRangeError,
+        check_range,
+        parse_day,
+        run_tieout,
+    )
+    from provet_xero_gui.sync.tieout_export import report_csv, report_text
+
     try:
         start, end = parse_day(args.date_from), parse_day(args.date_to)
-        report = run_tieout(Profile.open(), start, end)
+        check_range(start, end)  # a mistyped range is told before what is not set up yet
+        profile = Profile.open()
+        missing = _first_missing_step(profile)
+        if missing:
+            raise CliError(missing)
+        report = run_tieout(profile, start, end)
     except (TieOutRangeError, CannotTieOut) as exc:
         raise CliError(str(exc)) from None
+    if not report.organisation:  # nothing of Xero's cached yet (before the first sync, or after a retry)
+        report = replace(report, organisation=profile.settings.xero.tenant_name or "")
     code = EXIT_ATTENTION if report.status == UNEXPLAINED else EXIT_OK
     if args.json:
         print(json.dumps({**report.to_json(), "exit_code": code}, indent=2, ensure_ascii=False))
@@ -613,6 +835,9 @@ def cmd_tieout(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from provet_xero_gui.credentials import CredentialsError
+    from provet_xero_gui.sync.runner import CannotSync
+
     if not args.headless:
         from provet_xero_gui.ui.app import run_demo  # Qt only when a window is wanted
 
@@ -620,6 +845,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return run_demo(size=args.size)
         except (CannotSync, CredentialsError) as exc:
             raise CliError(str(exc)) from None
+    from provet_xero_gui.demo import run_headless_demo
+
     try:
         result = run_headless_demo(size=args.size, summary=_print_result)
     except (CannotSync, CredentialsError) as exc:
@@ -628,10 +855,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _positive(value: str) -> float:
-    number = float(value)
-    if number <= 0:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number") from None
+    if not number > 0:
         raise argparse.ArgumentTypeError("must be more than 0")
     return number
+
+
+def _size(value: str) -> int:
+    """How many finalised invoices the sandbox clinic has: a whole number, at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+RECENT_INVOICES = 200  # `mapping check --invoices`' default; the same as sync.mapping.RECENT_INVOICES (a test checks)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -717,13 +961,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the app on the sandbox in a throwaway profile")
     p.add_argument("--headless", action="store_true", help="setup and one full sync in the terminal")
-    p.add_argument("--size", type=int, default=60, metavar="N", help="about how many finalised invoices (60)")
+    p.add_argument("--size", type=_size, default=60, metavar="N",
+                   help="about how many finalised invoices and credit notes (60; never fewer than 22)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("sandbox", help="run the simulated Provet Cloud and Xero on this computer until Ctrl+C")
     p.add_argument("--port-provet", type=int, default=0, metavar="N", help="Provet port (default: any free one)")
     p.add_argument("--port-xero", type=int, default=0, metavar="N", help="Xero port (default: any free one)")
-    p.add_argument("--size", type=int, default=12, metavar="N", help="about how many finalised invoices (12)")
+    p.add_argument("--size", type=_size, default=12, metavar="N",
+                   help="about how many finalised invoices and credit notes (12, which serves 22: never fewer, so "
+                        "that every case is there)")
     p.add_argument("--seed", type=int, default=1, help="the clinic generator's seed (1)")
     p.add_argument("--time-scale", type=_positive, default=1.0, metavar="X",
                    help="run the sandbox clock X times faster (limits and token expiry)")
@@ -743,16 +990,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return open_window(minimized=args.minimized)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, so that a reader gone away is noticed while it can still be handled
+        return code
     except CliError as exc:
         print(f"provet-xero: {exc}", file=sys.stderr)
-        return EXIT_CANNOT_RUN
-    except OSError as exc:  # the profile's disk full or read-only, a folder where a file belongs: plain words
-        if isinstance(exc, BrokenPipeError):
-            raise
-        log.debug("file error", exc_info=True)
-        print(f"provet-xero: {plain_os_error(exc)}", file=sys.stderr)
         return EXIT_CANNOT_RUN
     except KeyboardInterrupt:
         print("provet-xero: stopped.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:  # the profile's disk full or read-only, a folder where a file belongs: plain words
+        from provet_xero_gui.private import plain_os_error
+
+        log.debug("file error", exc_info=True)
+        print(f"provet-xero: {plain_os_error(exc)}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+
+
+def _drop_stdout() -> None:
+    """The reader of our output has gone (`| head -1`): what is left to print goes nowhere, quietly, and
+    the interpreter's last flush at exit finds nothing to complain about."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):
+        return  # not a real file (a test's buffer): nothing is flushed at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)

@@ -8,22 +8,24 @@ keyring at the end.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import requests
 
 from provet_xero_gui import setup
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.sync.events import Event, PassFinished, Progress, SyncResult
 from provet_xero_gui.sync.history import describe
 from provet_xero_gui.sync.mapping import Mapping, MappingFile
@@ -33,30 +35,95 @@ from provet_xero_gui.sync.tieout_export import calls_words, summary_words
 from provet_xero_gui.xero.identity import IdentityClient
 from provet_xero_gui.xero.signin import sign_in
 
+if TYPE_CHECKING:  # the sandbox is imported where it runs: `sync` prints progress with this module too
+    from provet_xero_gui.sandbox.runner import Sandbox
+
 CLINIC_ORGANISATION = "Happy Paws Veterinary Ltd"
+
+
+DEMO_PREFIX = "provet-xero-demo-"
+OWNER_FILE = "demo-owner.json"
+JUST_MADE_SECONDS = 120  # a folder this young with no owner file may be another demo starting up
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` is running (without signalling it: on Windows os.kill would end it)."""
+    if sys.platform == "win32":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        try:
+            return bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) and code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _forget(home: Path) -> None:
+    """Remove a demo profile: its keyring entries first (found through its settings), then its folder."""
+    old = os.environ.get("PROVET_XERO_HOME")
+    os.environ["PROVET_XERO_HOME"] = str(home)
+    try:
+        creds = Profile.open().credentials()
+        creds.delete_xero_tokens()
+        creds.delete_provet_secret()
+    except Exception:  # cleaning up must never stop a demo; the folder still goes
+        pass
+    finally:
+        if old is None:
+            os.environ.pop("PROVET_XERO_HOME", None)
+        else:
+            os.environ["PROVET_XERO_HOME"] = old
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def sweep_abandoned_demos(tmp: Path | None = None) -> list[Path]:
+    """Demo profiles whose demo ended without cleaning up (a crash, a kill, a power cut): their keyring
+    entries and folders are removed. A demo still running, or one just starting, is left alone."""
+    removed = []
+    for home in sorted(Path(tmp or tempfile.gettempdir()).glob(DEMO_PREFIX + "*")):
+        if not home.is_dir():
+            continue
+        try:
+            owner = json.loads((home / OWNER_FILE).read_text(encoding="utf-8"))
+            if process_alive(int(owner["pid"])):
+                continue
+        except (OSError, ValueError, KeyError, TypeError):
+            with contextlib.suppress(OSError):
+                if time.time() - home.stat().st_mtime < JUST_MADE_SECONDS:
+                    continue
+        _forget(home)
+        removed.append(home)
+    return removed
 
 
 @contextmanager
 def throwaway_profile() -> Iterator[Profile]:
-    """A profile in a temporary folder; its keyring entries and files are removed afterwards."""
-    home = Path(tempfile.mkdtemp(prefix="provet-xero-demo-"))
+    """A profile in a temporary folder; its keyring entries and files are removed afterwards, or, if this
+    demo dies first, when the next demo starts (`sweep_abandoned_demos`)."""
+    sweep_abandoned_demos()
+    home = Path(tempfile.mkdtemp(prefix=DEMO_PREFIX))
+    (home / OWNER_FILE).write_text(json.dumps({"pid": os.getpid()}), encoding="utf-8")
     old = os.environ.get("PROVET_XERO_HOME")
     os.environ["PROVET_XERO_HOME"] = str(home)
     try:
         yield Profile.open()
     finally:
-        try:
-            profile = Profile.open()
-            creds = profile.credentials()
-            creds.delete_xero_tokens()
-            creds.delete_provet_secret()
-        except Exception:  # cleaning up must never hide the demo's own result
-            pass
         if old is None:
             os.environ.pop("PROVET_XERO_HOME", None)
         else:
             os.environ["PROVET_XERO_HOME"] = old
-        shutil.rmtree(home, ignore_errors=True)
+        _forget(home)
 
 
 def point_at(sandbox: Sandbox) -> None:
@@ -125,6 +192,8 @@ def run_headless_demo(size: int = 60, out: TextIO = sys.stdout, progress: Callab
                       summary: Callable[[SyncResult], None] | None = None) -> SyncResult:
     """Setup and one full sync on the sandbox, then the tie-out of the clinic's last month. `summary` prints
     the sync's result before the tie-out is made."""
+    from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
+
     with Sandbox(size=size) as sandbox, throwaway_profile():
         point_at(sandbox)
         profile = Profile.open()

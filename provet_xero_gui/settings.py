@@ -38,6 +38,18 @@ DEFAULT_XERO_LOGIN_URL = "https://login.xero.com"
 
 CONFLICT_RULES = ("ask", "provet", "xero")
 
+# The OAuth scopes the Xero sign-in asks for (settings: "xero_scopes"). Apps registered at Xero since 2 March
+# 2026 must use the granular set; apps registered before it use accounting.transactions in place of
+# accounting.invoices + accounting.payments, and Xero refuses the other set at sign-in (invalid_scope).
+GRANULAR_XERO_SCOPES = (
+    "openid profile email offline_access accounting.invoices accounting.payments accounting.contacts "
+    "accounting.settings"
+)
+OLDER_XERO_SCOPES = (
+    "openid profile email offline_access accounting.transactions accounting.contacts accounting.settings"
+)
+DEFAULT_XERO_SCOPES = GRANULAR_XERO_SCOPES
+
 
 class SettingsError(Exception):
     """A settings file that cannot be used; the message names the file and the problem."""
@@ -236,6 +248,7 @@ class Settings:
     sync: SyncSettings = field(default_factory=SyncSettings)
     start_at_login: bool = False
     window: WindowSettings = field(default_factory=WindowSettings)
+    xero_scopes: str = DEFAULT_XERO_SCOPES  # what the Xero sign-in asks for; see GRANULAR/OLDER_XERO_SCOPES
 
     def to_json(self) -> dict[str, Any]:
         return {"version": SETTINGS_VERSION, **asdict(self)}

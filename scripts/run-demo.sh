@@ -19,4 +19,4 @@ keyring_home=$(mktemp -d)
 trap 'rm -rf "$keyring_home"' EXIT
 XDG_DATA_HOME="$keyring_home" dbus-run-session -- bash -c '
   eval "$(printf "demo" | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
-  exec .venv/bin/provet-xero demo "$@"' _ "${args[@]}" 2> >(grep -v "fd limit" >&2)
+  exec .venv/bin/provet-xero demo "$@"' _ "${args[@]}" 2> >(grep --line-buffered -v "fd limit" >&2)

@@ -22,8 +22,10 @@ missing=$(missing_system_packages | tr '\n' ' ')
 if [ -n "${missing// /}" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing system packages: $missing" >&2
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    # On a fresh VM unattended upgrades may hold dpkg's lock for a while: wait for it (up to 10 minutes).
+    apt_wait=(-o DPkg::Lock::Timeout=600)
+    apt-get "${apt_wait[@]}" update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get "${apt_wait[@]}" install -y -qq --no-install-recommends $missing >/dev/null
   elif command -v apt-get >/dev/null; then
     echo "setup: some system packages are missing. Install them once with:" >&2
     echo "  sudo apt-get install -y $missing" >&2
@@ -41,7 +43,7 @@ spec="."
 [ -n "$extras" ] && spec=".[$extras]"
 # Reinstall only when the project's dependencies changed (the stamp remembers what was installed).
 stamp=.venv/.provet-xero-installed
-want="$(cat pyproject.toml requirements/lock.txt | sha256sum | cut -d' ' -f1) $spec"
+want="$(cat pyproject.toml setup.py requirements/lock.txt | sha256sum | cut -d' ' -f1) $spec"
 if [ ! -f "$stamp" ] || ! grep -qxF "$want" "$stamp"; then
   echo "setup: installing provet-xero into .venv ($spec)" >&2
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null

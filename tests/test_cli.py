@@ -6,15 +6,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.cli import run_cli
 
 from provet_xero_gui import __version__
 from provet_xero_gui.cli import main
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "provet_xero_gui", *args], capture_output=True, text=True, timeout=60
-    )
+    return run_cli(*args)
 
 
 def test_version() -> None:
@@ -62,3 +61,54 @@ def test_no_qt_below_the_ui_layer() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False"
+
+
+def test_version_imports_no_sandbox_qt_or_http_clients() -> None:
+    """`provet-xero --version` (and --help) answer without loading what the commands need: in a fresh
+    interpreter, as the console script starts."""
+    code = (
+        "import sys\n"
+        "from provet_xero_gui.cli import main\n"
+        "try:\n"
+        "    main(['--version'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('provet_xero_gui.sandbox', 'PySide6', 'xero_python', 'requests', 'provet_xero_gui.sync')\n"
+        "print(sorted({m.split('.')[0] if not m.startswith('provet_xero_gui') else '.'.join(m.split('.')[:2])\n"
+        "              for m in sys.modules if m.startswith(heavy)}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.splitlines() == [f"provet-xero {__version__}", "[]"], out.stdout + out.stderr
+
+
+def test_the_parsers_default_for_mapping_check_is_the_one_it_reads() -> None:
+    from provet_xero_gui import cli
+    from provet_xero_gui.sync import mapping
+
+    assert cli.RECENT_INVOICES == mapping.RECENT_INVOICES
+
+
+def test_the_readme_names_every_command_and_option() -> None:
+    """The README's command list leaves nothing out that `provet-xero --help` and its commands offer."""
+    import argparse
+
+    from provet_xero_gui.cli import build_parser
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    listing = readme[readme.index("## The command line"):readme.index("### Daily tie-out")]
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, words: list[str]) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    if f" {name}" not in listing:
+                        missing.append(" ".join([*words, name]))
+                    walk(sub, [*words, name])
+            elif action.option_strings and action.dest != "help":
+                longest = max(action.option_strings, key=len)
+                if longest not in listing:
+                    missing.append(" ".join([*words, longest]))
+
+    walk(build_parser(), ["provet-xero"])
+    assert missing == []

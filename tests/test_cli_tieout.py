@@ -15,7 +15,7 @@ from provet_xero_gui.cli import main
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import demo_mapping
-from provet_xero_gui.settings import write_json_atomically
+from provet_xero_gui.settings import ProvetSettings, XeroSettings, write_json_atomically
 from provet_xero_gui.sync.state import SyncState
 
 
@@ -49,8 +49,10 @@ def test_not_connected_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_no_mapping_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    Profile.open().settings_file.update(provet=ProvetSettings(url="https://provetcloud.com/4321/", client_id="abc"),
+                                        xero=XeroSettings(tenant_id=CLINIC_TENANT_ID, tenant_name="Happy Paws"))
     code, _out, err = run(capsys, "tieout", "--from", "2026-09-01", "--to", "2026-09-30")
-    assert code == 2 and "no mapping has been saved" in err
+    assert code == 2 and "No mapping has been saved yet. Next step: `provet-xero mapping suggest --save`" in err
 
 
 def test_a_synced_month_in_text_json_and_csv(capsys: pytest.CaptureFixture[str], synced) -> None:

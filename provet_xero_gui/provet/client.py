@@ -10,13 +10,14 @@ Every error that leaves this module is a `ProvetError` whose message is for peop
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -132,6 +133,63 @@ PERMISSION_FAMILIES = {  # the Provet permission family each resource needs
 }
 
 
+class ProvetOrderError(ProvetError):
+    """A list did not come back in the order asked for, or did not add up to its `count`: what was read
+    cannot be trusted to be everything, so nothing may be taken as done."""
+
+
+def _list_word(resource: str) -> str:
+    return RESOURCE_NAMES.get(resource, resource)
+
+
+class ListCheck:
+    """The project rule for every paged read (provet-api.md): the ids rise from page to page, and the
+    records read add up to the list's `count` (the first page's). A record listed twice in a row is one
+    record (Provet sent it twice), not a break in the order."""
+
+    def __init__(self, resource: str) -> None:
+        self.resource = resource
+        self.count: int | None = None
+        self.last_id: int | None = None
+        self.read = 0  # distinct records read (ids counted once; a record without an id counts as one)
+
+    def page(self, count: Any, results: list[Any]) -> None:
+        """Check one page as it comes, before anything in it is used."""
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ProvetError(
+                f"Provet's list of {_list_word(self.resource)} did not say how many there are; its answer was "
+                "not understood. Try again later."
+            )
+        if self.count is None:
+            self.count = count
+        floor = self.last_id
+        for raw in results:
+            rid = raw.get("id") if isinstance(raw, dict) else None
+            if isinstance(rid, bool) or not isinstance(rid, int):
+                self.read += 1
+                continue
+            if self.last_id is not None and rid == self.last_id:
+                continue  # the same record again
+            if floor is not None and rid <= floor:
+                raise ProvetOrderError(
+                    f"Provet sent its list of {_list_word(self.resource)} out of order (record {rid} came after "
+                    f"record {floor}), although they were asked for by id. Nothing past that point was taken as "
+                    "read, so nothing is lost: the list is read again next time. If this keeps happening, tell "
+                    "Provet support that the list ignores 'ordering=id'."
+                )
+            self.last_id = floor = rid
+            self.read += 1
+
+    def finished(self) -> None:
+        """The last page was read: everything `count` announced must have come."""
+        if self.count is not None and self.read < self.count:
+            raise ProvetOrderError(
+                f"Provet's list of {_list_word(self.resource)} announced {self.count} but only {self.read} came "
+                "before it ended. Nothing was taken as read, so nothing is lost: the list is read again next "
+                "time. If this keeps happening, tell Provet support."
+            )
+
+
 @dataclass(frozen=True)
 class ProvetCheck:
     """What `connect provet` proved."""
@@ -169,6 +227,13 @@ class ProvetClient:
         self.calls: dict[str, int] = {}  # "GET /invoice/" -> requests that reached Provet (429s included)
         self.cost: dict[str, int] = {}  # "GET /invoice/" -> budget Provet charged (429s are free)
         self.rate_limited: dict[str, int] = {}  # "GET /invoice/" -> 429 answers
+        self._server_now: datetime | None = None  # the latest `Date` Provet answered with: its own clock
+
+    @property
+    def server_now(self) -> datetime | None:
+        """Provet's own "now", from the latest answer's `Date` header (None before any answer had one)."""
+        with self._lock:
+            return self._server_now
 
     def __repr__(self) -> str:
         return f"ProvetClient({self.instance_url!r}, client_id={self._client_id!r})"
@@ -295,6 +360,7 @@ class ProvetClient:
 
     def _decode(self, method: str, url: str, resp: requests.Response) -> Any:
         status = resp.status_code
+        self._note_date(resp)
         if status == 401:
             raise ProvetAuthError("Provet no longer accepts this integration's sign-in. Connect Provet again.")
         if status == 403:
@@ -330,13 +396,16 @@ class ProvetClient:
         return self.request("GET", path, params=params)
 
     def iter_pages(self, path: str, params: dict[str, Any] | None = None, page_size: int = 50) -> Iterator[dict]:
-        """Every result of a list endpoint, following `next` (page sizes within the endpoint's default cost).
+        """Every result of a list endpoint in id order, following `next` (page sizes within the endpoint's
+        default cost). Asks for `ordering=id` and checks that the ids rise and that what was read adds up to
+        the list's `count` (provet-api.md); when either fails, `ProvetOrderError` stops the read.
 
         `next` is followed only on the instance's own scheme, host and port (see `_url`). A list that points
         back to a page already read, or to more pages than its `count` can fill, is a loop: a plain
         ProvetError instead of reading for ever."""
-        params = {**(params or {}), "page_size": page_size}
+        params = {**(params or {}), "page_size": page_size, "ordering": "id"}
         data = self.get(path, params)
+        check = ListCheck(_resource(self.api_url + path.lstrip("/")) or _short(path))
         seen: set[str] = set()
         pages, allowed = 1, MAX_PAGES
         while True:
@@ -344,12 +413,14 @@ class ProvetClient:
             if not isinstance(results, list):
                 raise ProvetError(f"Provet's list {_short(path)} had no 'results'; its answer was not understood.")
             count = data.get("count")
+            check.page(count, results)
             if pages == 1 and isinstance(count, int) and not isinstance(count, bool) and count >= 0:
                 per_page = max(1, min(page_size, len(results) or page_size))
                 allowed = min(MAX_PAGES, -(-count // per_page) + 1)  # one spare: a record added while reading
             yield from results
             nxt = data.get("next")
             if not nxt:
+                check.finished()
                 return
             if not isinstance(nxt, str) or nxt in seen or pages >= allowed:
                 raise ProvetError(
@@ -439,6 +510,17 @@ class ProvetClient:
             f"Provet did not confirm the request to {_what(method, url)}: the connection failed before the "
             "answer came, so it may or may not have been saved."
         )
+
+    def _note_date(self, resp: requests.Response) -> None:
+        try:
+            when = email.utils.parsedate_to_datetime(resp.headers.get("Date") or "")
+        except (TypeError, ValueError, IndexError):
+            return
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        with self._lock:
+            if self._server_now is None or when > self._server_now:
+                self._server_now = when
 
     def _backoff(self, attempt: int) -> None:
         self._sleep(min(MAX_WAIT_SECONDS, (2 ** (attempt - 1)) * (0.5 + random.random())))

@@ -5,10 +5,18 @@ could not (missing field, wrong type...), so one broken record never stops the o
 not a Provet list at all (an HTML page, cut-off JSON, no `results`) raises `ProvetError`: then nothing in
 the batch can be trusted.
 
-Lists are paged by `id__gt=<last id>` (Provet lists are ordered by id), never by page number, so any
-number of results can be read (Provet refuses page offsets past 10,000). The first page asks for 50; once
+Lists are paged by `id__gt=<last id>` with `ordering=id` asked for explicitly (Provet promises no order of
+its own), never by page number, so any number of results can be read (Provet refuses page offsets past
+10,000). Every page is checked before it is used (provet-api.md's rule): its ids must rise, and what was
+read must add up to the list's `count`; when either fails, `ProvetOrderError` stops the read, so no cursor
+moves past a record that was never read. The first page asks for 50; once
 the answer's `count` says how many are left, the next pages ask for just that many rounded up to 50 (at
 most `max_page_size`), since a page of n×50 costs n calls of the endpoint's budget.
+
+A batch's `cursor` (the largest `modified` read) never goes beyond Provet's own clock (the answer's `Date`
+header): a record stamped in the future (a server clock three hours ahead, a record dated 2030) would
+otherwise carry the cursor past every change still to come. Such a record is still read and used, and it
+is reported in `ReadBatch.future` so it can be told in plain words.
 
 Writes follow provet-api.md. A write whose answer was lost (`ProvetUncertainWriteError`) is looked up
 before it is sent again, so a dropped connection never makes a second payment.
@@ -19,11 +27,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, Protocol, TypeVar
 
 from provet_xero_gui.provet.client import (
+    ListCheck,
     ProvetClient,
     ProvetError,
     ProvetRefusedError,
@@ -58,6 +67,8 @@ ID_CHUNK = 100  # ids per `__in=[...]` filter, so a URL stays well under 2,000 c
 PAYMENT_TYPE_OTHER = 11
 PAYMENT_CANCELLED = 99
 CENT = Decimal("0.01")
+DATE_PRECISION = timedelta(seconds=1)  # a `Date` header names a whole second
+FUTURE_TOLERANCE = timedelta(minutes=2)  # later than Provet's clock by more than this: an impossible stamp
 
 RESOURCE_WORDS = {
     "invoice": "invoice",
@@ -91,6 +102,31 @@ class BadRecord:
 
 
 @dataclass(frozen=True)
+class FutureStamp:
+    """A record whose `modified` is later than Provet's own clock said it was when the record was read."""
+
+    resource: str
+    id: int | None
+    modified: datetime
+    provet_now: datetime
+    label: str = ""  # the document's own name when it has one ("invoice RS-24001"), else ""
+
+    @property
+    def message(self) -> str:
+        word = RESOURCE_WORDS.get(self.resource, self.resource)
+        name = self.label or f"{word} {self.id if self.id is not None else '(no id)'}"
+        return (
+            f"Provet's {name} says it was last changed on {self.modified.astimezone():%Y-%m-%d at %H:%M}, later "
+            f"than Provet's own clock ({self.provet_now.astimezone():%Y-%m-%d %H:%M}): that date is impossible. It is "
+            "synced as usual, and the sync goes on from Provet's clock, not from that date, so later changes "
+            "are not missed. Ask Provet support to correct the record's date."
+        )
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
 class ReadBatch(Generic[T]):
     """Records read from one list, the ones that could not be read, and the largest `modified` seen.
 
@@ -102,8 +138,16 @@ class ReadBatch(Generic[T]):
 
     records: tuple[T, ...] = ()
     bad: tuple[BadRecord, ...] = ()
-    cursor: datetime | None = None  # largest `modified` among everything read (bad records too); None if none
+    cursor: datetime | None = None  # largest `modified` among everything read (bad records too), never later
+    # than Provet's clock said it was (see `future`); None if none
     total: int | None = None  # a page of a longer list: how many the whole list has (Provet's `count`)
+    future: tuple[FutureStamp, ...] = ()  # records stamped later than Provet's own clock
+    provet_now: datetime | None = None  # Provet's own clock when the list was read (its `Date` header)
+
+    def cursor_is_impossible(self, since: datetime | None) -> bool:
+        """True when `since` (a cursor kept from before) is later than Provet's own clock: an older version
+        let a record dated in the future carry it there, so changes made since then were never read."""
+        return since is not None and self.provet_now is not None and since > self.provet_now + FUTURE_TOLERANCE
 
     @property
     def ids(self) -> frozenset[int]:
@@ -196,12 +240,16 @@ class ProvetSource:
         return self._collect("invoice", self.changed_invoice_pages(since, statuses))
 
     def changed_invoice_pages(
-        self, since: datetime | None, statuses: Sequence[int] = (INVOICE_FINALISED, INVOICE_VOIDED)
+        self, since: datetime | None, statuses: Sequence[int] = (INVOICE_FINALISED, INVOICE_VOIDED),
+        dated_from: date | None = None,
     ) -> Iterator[ReadBatch[Invoice]]:
-        """`changed_invoices` a page at a time, so the first page can be worked on while the next is read."""
+        """`changed_invoices` a page at a time, so the first page can be worked on while the next is read;
+        only those dated `dated_from` or later when given (the sync's start date)."""
         filters: dict[str, Any] = {"status__in": format_id_list(tuple(statuses))}
         if since is not None:
             filters["modified__gte"] = format_datetime(since)
+        if dated_from is not None:
+            filters["invoice_date__gte"] = dated_from.isoformat()
         return self._pages("invoice", Invoice.parse, filters)
 
     def invoices_dated(
@@ -389,14 +437,16 @@ class ProvetSource:
         wanted = _ids(ids)
         records: list[T] = []
         bad: list[BadRecord] = []
+        future: list[FutureStamp] = []
         cursor: datetime | None = None
         for start in range(0, len(wanted), self.id_chunk):
             chunk = wanted[start : start + self.id_chunk]
             part = self._read(resource, parse, {key: format_id_list(chunk), **_since(since)})
             records.extend(part.records)
             bad.extend(part.bad)
+            future.extend(part.future)
             cursor = _later(cursor, part.cursor)
-        return ReadBatch(tuple(records), tuple(bad), cursor)
+        return ReadBatch(tuple(records), tuple(bad), cursor, future=tuple(future))
 
     def _read(self, resource: str, parse: Callable[[Any], T], filters: Mapping[str, Any] | None = None) -> ReadBatch[T]:
         """Every result of a filtered list, paged by `id__gt`, each parsed on its own."""
@@ -406,31 +456,38 @@ class ProvetSource:
         """All the pages of one list as one batch."""
         records: list[T] = []
         bad: list[BadRecord] = []
+        future: list[FutureStamp] = []
         cursor: datetime | None = None
+        provet_now: datetime | None = None
         for page in pages:
             records.extend(page.records)
             bad.extend(page.bad)
+            future.extend(page.future)
             cursor = _later(cursor, page.cursor)
+            provet_now = page.provet_now or provet_now
         if bad:
             log.warning("%d %s record(s) could not be read", len(bad), RESOURCE_WORDS.get(resource, resource))
-        return ReadBatch(tuple(records), tuple(bad), cursor)
+        return ReadBatch(tuple(records), tuple(bad), cursor, future=tuple(future), provet_now=provet_now)
 
     def _pages(
         self, resource: str, parse: Callable[[Any], T], filters: Mapping[str, Any] | None = None
     ) -> Iterator[ReadBatch[T]]:
-        """A filtered list a page at a time (see `_read`); each page's `total` is the whole list's count."""
+        """A filtered list a page at a time (see `_read`); each page's `total` is the whole list's count.
+        Each page is checked (`ListCheck`) before it is yielded; the last one also for the list's `count`."""
         total: int | None = None
         last_id: int | None = None
         seen: set[int] = set()  # a record Provet lists twice is one record: read once, never sent twice
+        check = ListCheck(resource)
         size = self.page_size
         while True:
-            params: dict[str, Any] = {**(filters or {}), "page_size": size}
+            params: dict[str, Any] = {**(filters or {}), "ordering": "id", "page_size": size}
             if last_id is not None:
                 params["id__gt"] = last_id
             data = self.client.get(f"{resource}/", params)
             self.pages_read += 1
             results = _results(data, resource)
             count = data.get("count")
+            check.page(count, results)
             if total is None and isinstance(count, int) and not isinstance(count, bool):
                 total = count  # later pages count only what is left after `id__gt`
             records: list[T] = []
@@ -452,8 +509,12 @@ class ProvetSource:
                     bad.append(_bad(resource, raw, str(exc)))
                 except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
                     bad.append(_bad(resource, raw, f"could not be read ({type(exc).__name__})"))
-            yield ReadBatch(tuple(records), tuple(bad), cursor, total)
-            if not results or not data.get("next") or len(results) < size:
+            cursor, future = self._within_provets_clock(resource, results, cursor)
+            last = not results or not data.get("next") or len(results) < size
+            if last:
+                check.finished()
+            yield ReadBatch(tuple(records), tuple(bad), cursor, total, future, self.client.server_now)
+            if last:
                 return
             if page_max is None or (last_id is not None and page_max <= last_id):
                 raise ProvetError(
@@ -462,6 +523,26 @@ class ProvetSource:
                 )
             last_id = page_max
             size = self._next_size(data.get("count"), len(results))
+
+    def _within_provets_clock(
+        self, resource: str, results: list[Any], cursor: datetime | None
+    ) -> tuple[datetime | None, tuple[FutureStamp, ...]]:
+        """The page's cursor, no later than Provet's own clock said (its `Date` header, which names a whole
+        second; this computer's clock when it sent none), and the records stamped later than that clock by
+        more than clocks can differ (`FutureStamp`)."""
+        if cursor is None:
+            return None, ()
+        provet_now = self.client.server_now or datetime.now(UTC)
+        if cursor < provet_now + DATE_PRECISION:  # within the second the clock named: a true stamp
+            return cursor, ()
+        future = []
+        for raw in results:
+            modified = _raw_modified(raw)
+            if modified is not None and modified > provet_now + FUTURE_TOLERANCE:
+                stamp = FutureStamp(resource, _raw_id(raw), modified, provet_now, _label(resource, raw))
+                log.info("%s", stamp.message)
+                future.append(stamp)
+        return provet_now, tuple(future)  # read again from there: harmless, and nothing after it is missed
 
     def _next_size(self, count: Any, got: int) -> int:
         """Just enough for what is left (in steps of 50, which each cost one call), capped."""
@@ -524,6 +605,17 @@ def _raw_modified(raw: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else None
+
+
+def _label(resource: str, raw: Any) -> str:
+    """"invoice RS-24001" for an invoice with a number; "" otherwise (the id names it then)."""
+    if resource != "invoice" or not isinstance(raw, dict):
+        return ""
+    number, prefix = raw.get("invoice_number"), raw.get("invoice_prefix")
+    if not isinstance(number, str) or not number.strip():
+        return ""
+    name = f"{prefix}-{number}" if isinstance(prefix, str) and prefix.strip() else number
+    return f"invoice {name}"
 
 
 def _bad(resource: str, raw: Any, message: str) -> BadRecord:

@@ -8,14 +8,17 @@ extra dependency. Handlers take a `Request` and return a `Response`; the server 
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import logging
+import os
 import re
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -30,6 +33,67 @@ UNAVAILABLE_PAGE = (
     "<p>The server is temporarily unable to service your request (sandbox fault).</p></body></html>"
 )
 
+# Watchers of every exchange any sandbox server in this process answers: (server name, request, answer or
+# None when the connection was dropped). The contract checks of the test suite (tests/contract) hang here;
+# a watcher that fails is logged and never changes the answer. Empty by default: nothing is watched.
+ExchangeHook = Callable[[str, "Request", "Response | None"], None]
+_exchange_hooks: list[ExchangeHook] = []
+
+
+def add_exchange_hook(hook: ExchangeHook) -> None:
+    _exchange_hooks.append(hook)
+
+
+def remove_exchange_hook(hook: ExchangeHook) -> None:
+    if hook in _exchange_hooks:
+        _exchange_hooks.remove(hook)
+
+
+# When this variable names a folder, every sandbox server in every process (the test run and the command
+# lines it starts) appends each exchange to `<folder>/exchanges-<pid>.jsonl`, with the test that was running
+# (PYTEST_CURRENT_TEST); the test suite checks them against Xero's OpenAPI documents and provet-api.md.
+RECORD_ENV = "PROVET_XERO_SANDBOX_RECORD"
+_record_lock = threading.Lock()
+
+
+# Sign-in and token exchanges carry secrets (codes, verifiers, tokens): only their method, path and status are
+# recorded.
+_SECRET_PATHS = ("/oauth2/", "/connect/", "/identity/")
+_RECORDED_HEADERS = frozenset({"content-type", "accept", "xero-tenant-id", "idempotency-key", "if-modified-since"})
+
+
+def _record(folder: str, name: str, req: Request, resp: Response | None) -> None:
+    if any(part in req.path for part in _SECRET_PATHS):
+        req = Request(req.method, req.path, {}, {}, b"", target=req.path)
+        resp = Response(resp.status) if resp is not None else None
+    line = json.dumps({
+        "server": name,
+        "test": os.environ.get("PYTEST_CURRENT_TEST", ""),
+        "method": req.method,
+        "target": req.target,
+        "headers": {k: v for k, v in req.headers.items() if k in _RECORDED_HEADERS},
+        "body": req.body.decode("utf-8", "replace"),
+        "status": resp.status if resp is not None else 0,
+        "rctype": (resp.headers.get("Content-Type") or "") if resp is not None else "",
+        "rbody": resp.body.decode("utf-8", "replace") if resp is not None else "",
+    }, ensure_ascii=False)
+    with _record_lock, open(os.path.join(folder, f"exchanges-{os.getpid()}.jsonl"), "a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+
+
+def _tell_hooks(name: str, req: Request, resp: Response | None) -> None:
+    folder = os.environ.get(RECORD_ENV)
+    if folder:
+        try:
+            _record(folder, name, req, resp)
+        except OSError:
+            log.exception("sandbox %s: the exchange could not be recorded", name)
+    for hook in list(_exchange_hooks):
+        try:
+            hook(name, req, resp)
+        except Exception:  # a watcher's bug must not become the sandbox's answer
+            log.exception("sandbox %s: an exchange hook failed", name)
+
 
 @dataclass(frozen=True)
 class Request:
@@ -39,6 +103,7 @@ class Request:
     headers: dict[str, str]  # keys lower-cased
     body: bytes
     params: dict[str, str] = field(default_factory=dict)  # named groups of the route pattern
+    target: str = ""  # the request target as sent (path and query string, percent-encoded)
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)
@@ -131,7 +196,9 @@ class SandboxServer:
         faults: Faults | None = None,
         counter: CallCounter | None = None,
         fault_filter: Callable[[Request], bool] | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
+        """`now`: the service's own clock, sent in every answer's `Date` header (default: this computer's)."""
         if host not in LOOPBACK_HOSTS:
             raise ValueError(f"the sandbox serves on loopback only, not on {host!r}")
         self.name = name
@@ -139,6 +206,7 @@ class SandboxServer:
         self.faults = faults or Faults()
         self.counter = counter or CallCounter()
         self._fault_filter = fault_filter or (lambda _req: True)
+        self.now = now
         self._httpd = _Server((host, port), _make_handler(self))
         self._thread: threading.Thread | None = None
 
@@ -179,7 +247,7 @@ class SandboxServer:
             status = 405 if path_known else 404
             detail = "Not found." if status == 404 else "Method not allowed."
             return Response.json({"detail": detail}, status), key
-        req = Request(req.method, req.path, req.query, req.headers, req.body, params)
+        req = Request(req.method, req.path, req.query, req.headers, req.body, params, req.target)
         faultable = self._fault_filter(req)
         if faultable and self.faults.latency:
             time.sleep(self.faults.latency)
@@ -225,6 +293,12 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
             log.debug("sandbox %s: " + format, server.name, *args)
 
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            """The `Date` header on the service's own clock (the sandbox clock), as a real server's is on its."""
+            if timestamp is None and server.now is not None:
+                return email.utils.format_datetime(server.now().astimezone(UTC), usegmt=True)
+            return super().date_time_string(timestamp)
+
         def _handle(self) -> None:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
@@ -235,8 +309,11 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
                 query=parse_qs(parts.query, keep_blank_values=True),
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
+                target=self.path,
             )
             resp, key = server.dispatch(req)
+            if _exchange_hooks or RECORD_ENV in os.environ:
+                _tell_hooks(server.name, req, resp)
             if resp is None:
                 server.counter.record(key, 0)
                 self.close_connection = True

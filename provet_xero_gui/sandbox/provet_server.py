@@ -15,9 +15,11 @@ Served (`<instance>` = `/<provet_id>/`):
   client, phonenumber, unallocatedpayment, department; POST invoicepayment; POST
   invoicepayment/{id}/cancel_payment/; PATCH client/{id}/; POST phonenumber/ and PATCH phonenumber/{id}/.
 - Lists: `{count, num_pages, next, previous, results}`, `page` (or `last`), `page_size` (default 50,
-  larger values are capped at 1000 as Django REST does), ordered by id. An offset of 10,000 or more is a
+  larger values are capped at 1000 as Django REST does), in the order `ordering=<field>` asks for, newest
+  first (`-id`) when none is asked for (see provet_state.py). An offset of 10,000 or more is a
   400 telling the client to page by `id__gt` (the documented limit). A page past the end is 404
   "Invalid page.". `expose_<field>=true` embeds the related object(s) instead of their URLs.
+- Every answer's `Date` header is on the sandbox clock (Provet's own "now"; the app caps its cursors by it).
 - Missing trailing slash → 301 to the slashed URL (any method). No/unknown/expired Bearer → 401, checked
   before the rate limit. Permissions, checked after the token and before the rate limit (Django REST's
   order): the integration user holds permission families (`PERMISSION_FAMILIES`; all three by default);
@@ -193,7 +195,8 @@ class ProvetSandbox:
         self._client_secret = client_secret
         self._tokens: dict[str, float] = {}  # token -> expiry in sandbox seconds
         self._tokens_lock = threading.Lock()
-        self._server = SandboxServer(self._router(), name="provet", port=port, faults=faults, counter=CallCounter())
+        self._server = SandboxServer(self._router(), name="provet", port=port, faults=faults, counter=CallCounter(),
+                                     now=lambda: self.clock.now())
         self._bad_lock = threading.Lock()
         self._garbled: dict[str, list[Any]] = {}  # resource -> [mode, answers left (0: until cleared)]
         self._tampered: dict[tuple[str, int], tuple[dict[str, Any], frozenset[str]]] = {}
@@ -385,7 +388,7 @@ class ProvetSandbox:
         preds, or_mode = parse_filters(resource, req.query)
         expose = _exposed(req, resource)
         with self.state.lock:
-            matches = self.state.query(resource, preds, or_mode)
+            matches = self.state.query(resource, preds, or_mode, req.arg("ordering"))
             count = len(matches)
             num_pages = max(1, math.ceil(count / page_size))
             raw_page = req.arg("page", "1") or "1"

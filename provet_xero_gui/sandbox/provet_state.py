@@ -13,6 +13,11 @@ Decisions where provet-api.md is silent (see also clinic.py):
   to-many relations (`invoice_row`...) cannot be filtered. `is_not` and `not_in` match nulls; comparisons
   never do. Unknown fields or operators, related lookups (`client__city__is`) and values that do not
   parse are a 400 with a message.
+- Order: `ordering=<field>` (`-<field>` descending; several comma-separated) as Django REST's OrderingFilter
+  reads it: any field that can be filtered; unknown fields are dropped silently, as Django REST does. With
+  no (usable) ordering a list comes newest first (`-id`): provet-api.md promises no order, and an order
+  other than ascending id catches a reader that pages by `id__gt` without asking for `ordering=id`.
+  Nulls sort last ascending and first descending (PostgreSQL's rule); ties keep ascending id.
 - Datetimes in filters: ISO 8601 (`2024-03-20 00:00+00:00`, `...T00:00:00Z`, or a bare date = midnight);
   no offset means UTC. A raw `+` in a query string decodes to a space, as in Django, so
   `2024-03-20 00:00 00:00` is a 400 that says to send `+` as `%2B`.
@@ -59,7 +64,8 @@ from provet_xero_gui.sandbox.clock import SandboxClock
 log = logging.getLogger(__name__)
 
 OPERATORS = ("is", "is_not", "lt", "lte", "gt", "gte", "range", "in", "not_in", "is_null", "contains", "icontains")
-RESERVED_PARAMS = frozenset({"page", "page_size", "filter_type", "format"})
+RESERVED_PARAMS = frozenset({"page", "page_size", "filter_type", "format", "ordering"})
+DEFAULT_ORDERING = ("-id",)  # newest first: provet-api.md promises no order, so a reader must ask for one
 ONE_US = timedelta(microseconds=1)
 
 
@@ -295,6 +301,17 @@ def parse_filters(resource: str, query: dict[str, list[str]]) -> tuple[list[Pred
     return preds, or_mode
 
 
+def order_keys(resource: str, ordering: str | None) -> tuple[str, ...]:
+    """The usable keys of an `ordering` value (Django REST drops unknown fields silently), or the default."""
+    fields = FIELD_INDEX[resource]
+    keys = tuple(
+        k for k in (part.strip() for part in (ordering or "").split(","))
+        if k and k.lstrip("-") in fields and fields[k.lstrip("-")].kind != "rels" and k.count("-") <= 1
+        and not k.endswith("-")
+    )
+    return keys or DEFAULT_ORDERING
+
+
 # --------------------------------------------------------------------------------------------- state
 
 
@@ -520,14 +537,26 @@ class ProvetState:
         with self._lock:
             return [self.unallocated_payment(i) for i in self.tables["unallocatedpayment"]]
 
-    def query(self, resource: str, preds: Sequence[Predicate], or_mode: bool) -> list[dict[str, Any]]:
-        """Matching records in id order (call with `lock` held while rendering them)."""
+    def query(
+        self, resource: str, preds: Sequence[Predicate], or_mode: bool, ordering: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Matching records in the order asked for (`ordering`, see the module's notes; newest first when
+        none is given). Call with `lock` held while rendering them."""
         rows: Iterable[dict[str, Any]] = self.tables[resource].values()
         if not preds:
-            return list(rows)
-        if or_mode:
-            return [r for r in rows if any(p(r) for p in preds)]
-        return [r for r in rows if all(p(r) for p in preds)]
+            found = list(rows)
+        elif or_mode:
+            found = [r for r in rows if any(p(r) for p in preds)]
+        else:
+            found = [r for r in rows if all(p(r) for p in preds)]
+        found.sort(key=lambda r: r["id"])  # ties keep ascending id
+        for key in reversed(order_keys(resource, ordering)):  # a stable sort per key, the last key first
+            name, descending = key.lstrip("-"), key.startswith("-")
+            present = [r for r in found if r[name] is not None]
+            nulls = [r for r in found if r[name] is None]
+            present.sort(key=lambda r: r[name], reverse=descending)
+            found = nulls + present if descending else present + nulls
+        return found
 
     # -- stamps and ids
     def stamp(self) -> datetime:

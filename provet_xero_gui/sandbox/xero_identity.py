@@ -50,6 +50,11 @@ SCOPE_WORDS = {
     "accounting.settings": "View and manage your organisation settings, chart of accounts and tax rates",
     "accounting.settings.read": "View your organisation settings, chart of accounts and tax rates",
 }
+# Xero's granular scopes (apps created since 2 March 2026) and the broad one they replaced (older apps). An app
+# may ask only for its own generation's scopes; the other generation's are refused with `invalid_scope`.
+GRANULAR_SCOPES = frozenset({"accounting.invoices", "accounting.invoices.read", "accounting.payments",
+                             "accounting.payments.read"})
+BROAD_SCOPES = frozenset({"accounting.transactions", "accounting.transactions.read"})
 
 
 @dataclass(frozen=True)
@@ -165,6 +170,7 @@ class XeroIdentity:
         self._refresh: dict[str, _RefreshToken] = {}
         self._access: dict[str, _AccessToken] = {}
         self._connections: dict[tuple[str, str], Connection] = {}  # (client_id, tenant_id)
+        self.older_apps: set[str] = set()  # client ids of apps registered before the granular scopes
 
     # -- login.xero.com -----------------------------------------------------------------------
 
@@ -177,7 +183,7 @@ class XeroIdentity:
         if redirect_uri not in self._clients[client_id]:
             return _error_page("invalid_request", "Invalid redirect_uri: it is not registered for this app.")
         state = req.arg("state")
-        problem = self._authorize_problem(req)
+        problem = self._authorize_problem(req, client_id)
         if problem:
             return Response.redirect(_with_query(redirect_uri, {"error": problem[0],
                                                                 "error_description": problem[1], "state": state}))
@@ -191,7 +197,7 @@ class XeroIdentity:
             self._pending[request.request_id] = request
         return Response.html(self._consent_html(request), headers={"Cache-Control": "no-store"})
 
-    def _authorize_problem(self, req: Request) -> tuple[str, str] | None:
+    def _authorize_problem(self, req: Request, client_id: str = "") -> tuple[str, str] | None:
         if req.arg("response_type") != "code":
             return "unsupported_response_type", "response_type must be 'code'."
         if not req.arg("code_challenge"):
@@ -204,6 +210,10 @@ class XeroIdentity:
         unknown = [s for s in scopes if s not in SCOPE_WORDS]
         if unknown:
             return "invalid_scope", f"Unknown scope: {' '.join(unknown)}"
+        other = BROAD_SCOPES if client_id not in self.older_apps else GRANULAR_SCOPES
+        refused = [s for s in scopes if s in other]
+        if refused:
+            return "invalid_scope", f"This app cannot request these scopes: {' '.join(refused)}"
         return None
 
     def consent_submit(self, req: Request) -> Response:

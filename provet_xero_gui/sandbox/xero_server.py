@@ -24,7 +24,10 @@ Behaviour the app can rely on (as in the real Xero):
 - Lists page at 100 (`page` 1-based, `pageSize` ≤ 1000) with a "pagination" block, also when
   `page` is not given (then page 1). If-Modified-Since (RFC 1123 or ISO 8601; naive = UTC;
   second precision) keeps records whose UpdatedDateUTC is at or after it (inclusive, so nothing is
-  missed at the boundary). Every change moves UpdatedDateUTC.
+  missed at the boundary). Xero documents the header to the second; a fraction is read the strictest
+  way, rounded up to the next whole second, so a client that sends a cursor finer than a second misses
+  what changed earlier in that second (as it might at Xero). Every change moves UpdatedDateUTC.
+- A request URL (path and query) longer than 4,096 characters is answered 414 (Xero: about 8,000).
 - Limits per organisation on the sandbox clock: 60 calls per rolling minute, 5,000 per rolling
   day, 5 at once; every accounting answer carries X-MinLimit-Remaining, X-DayLimit-Remaining and
   X-AppMinLimit-Remaining. Over a limit: 429 with X-Rate-Limit-Problem (minute|day|concurrent|
@@ -52,6 +55,7 @@ Test hooks (plain methods, thread-safe; none of them counts against the limits):
     Xero JSON); edit_invoice(t, invoice_id, **json_fields); set_lock_date(t, date,
     end_of_year=False); archive_tax_rate(t, tax_type); archive_account(t, code);
     archive_tracking_option(t, category, option) and archive_tracking_category(t, category) — by name;
+    register_as_older_app(client_id) (its sign-in must ask for the older accounting.transactions scope);
     revoke_all_tokens(); expire_access_tokens(); connect(client_id, tenant_ids, scopes) → a token
     answer as after sign-in, without the browser; approve_consent(authorize_url, allow=True,
     tenant_ids=None) → the Location the browser would be sent to (ValueError where Xero shows an
@@ -80,7 +84,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -125,6 +129,9 @@ API_PREFIX = "/api.xro/2.0"
 IDEMPOTENCY_SECONDS = 24 * 3600
 MAX_PAGE_SIZE = 1000
 MAX_BODY_BYTES = 3_500_000
+# The longest request target (path and query string as sent) answered; longer ones get 414. Xero documents no
+# limit and answers 414 past about 8,000 characters; the sandbox is stricter (docs/sandbox-differences.md).
+MAX_URL_CHARS = 4096
 DEFAULT_PAGE_SIZE = 100
 
 XeroRuleError = Invalid  # what the hooks raise when Xero's rules refuse a change
@@ -377,6 +384,9 @@ class XeroSandbox:
         """Auth, tenant, scope, limits and Idempotency-Key around one accounting handler."""
 
         def run(req: Request) -> Response:
+            if len(req.target) > MAX_URL_CHARS:
+                return _problem(414, "Request-URI Too Long",
+                                f"The request URL is longer than {MAX_URL_CHARS} characters.")
             try:
                 access = self.identity.check_access(req.header("authorization"))
             except TokenProblem as problem:
@@ -784,6 +794,17 @@ class XeroSandbox:
             element["Date"] = date.isoformat()
         return self._hook(tenant_id, lambda org, txn: org.create_payment(element, txn, made_in_xero=True))
 
+    def restamp_payment(self, tenant_id: str, payment_id: str, updated: datetime) -> Payment:
+        """Give a payment this UpdatedDateUTC, as if Xero had saved it then (a save that took a moment, so
+        its stamp is earlier than when it could first be read)."""
+
+        def change(org: OrgState, _txn: Txn) -> Payment:
+            payment = replace(org.payments[payment_id.lower()], updated=updated.astimezone(UTC))
+            org.payments[payment.payment_id] = payment
+            return payment
+
+        return self._hook(tenant_id, change)
+
     def delete_payment(self, tenant_id: str, payment_id: str) -> Payment:
         """A payment deleted by hand in Xero."""
         return self._hook(tenant_id, lambda org, txn: _known(org.delete_payment, payment_id, txn))
@@ -839,6 +860,12 @@ class XeroSandbox:
             if found is None:
                 raise KeyError(category)
             org.tracking[found.category_id] = replace(found, status="ARCHIVED")
+
+    def register_as_older_app(self, client_id: str) -> None:
+        """As if this app had been registered at Xero before 2 March 2026: its sign-in may ask for
+        accounting.transactions but not for the granular accounting.invoices / accounting.payments (and a
+        newer app the other way round); the wrong set is refused with `invalid_scope`. Undone by reset()."""
+        self.identity.older_apps.add(client_id)
 
     def revoke_all_tokens(self) -> None:
         """As if the user disconnected the app in Xero: every token and connection ends."""
@@ -1205,7 +1232,10 @@ def _if_modified_since(req: Request) -> datetime | None:
             return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).replace(microsecond=0)
+    parsed = parsed.astimezone(UTC)
+    if parsed.microsecond:  # finer than Xero's documented second: read the strictest way, rounded up
+        parsed = parsed.replace(microsecond=0) + timedelta(seconds=1)
+    return parsed
 
 
 _CLAUSE = re.compile(

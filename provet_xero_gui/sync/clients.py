@@ -397,6 +397,13 @@ class ClientSync:
         else:
             changed = self.provet.clients(sorted(int(p) for p in links))
         provet_cursor: datetime | None = changed.cursor
+        if since and changed.cursor_is_impossible(datetime.fromisoformat(since)):  # an older version left it so
+            self.out.notice("warning", "The sync's place in Provet's clients "
+                            f"({datetime.fromisoformat(since).astimezone():%Y-%m-%d %H:%M}) "
+                            "was later than Provet's own clock, after a client dated in the future; every linked "
+                            "client is looked at again on the next pass.")
+            self.state.set_cursor(CURSOR_PROVET, "")  # no cursor: the next pass reads every linked client
+            provet_cursor = None
         clients: dict[str, Client] = {str(c.id): c for c in changed.records if str(c.id) in links}
         bad = [b for b in changed.bad if b.id is None or str(b.id) in links]
         self.out.unreadable(bad)
@@ -748,7 +755,7 @@ class ClientSync:
             if value is None:
                 continue
             old = self.state.cursor(name)
-            if old is None or value > datetime.fromisoformat(old):
+            if not old or value > datetime.fromisoformat(old):  # "" is a cursor dropped to read all again
                 self.state.set_cursor(name, value.isoformat())
 
     def _stamp(self) -> str:

@@ -32,7 +32,11 @@ class Connections:
 
 
 def open_provet(
-    profile: Profile, credentials: Credentials, *, sleep: Callable[[float], None] = time.sleep
+    profile: Profile,
+    credentials: Credentials,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> ProvetClient:
     s = profile.settings
     url = s.provet.url or profile.endpoints.provet_url
@@ -44,7 +48,7 @@ def open_provet(
         raise NotConnected(str(exc)) from None
     if not secret:
         raise NotConnected("The Provet client secret is not in the keyring. Run `provet-xero connect provet` again.")
-    return ProvetClient(url, s.provet.client_id, secret, sleep=sleep)
+    return ProvetClient(url, s.provet.client_id, secret, sleep=sleep, monotonic=clock)
 
 
 def open_xero(
@@ -67,9 +71,14 @@ def open_xero(
 
 
 def open_connections(
-    profile: Profile, *, limiter: XeroLimiter | None = None, sleep: Callable[[float], None] = time.sleep
+    profile: Profile,
+    *,
+    limiter: XeroLimiter | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Connections:
+    """`limiter`, `sleep` and `clock` pace both services; a test or the benchmark passes the sandbox's."""
     credentials = profile.credentials()
-    provet = open_provet(profile, credentials, sleep=sleep)
+    provet = open_provet(profile, credentials, sleep=sleep, clock=clock)
     xero, tokens = open_xero(profile, credentials, limiter=limiter, sleep=sleep)
     return Connections(provet, xero, tokens, credentials)

@@ -95,7 +95,9 @@ class ProvetReader(Protocol):
     """What the engine reads from Provet (provet.source.ProvetSource)."""
 
     def vat_groups(self) -> Any: ...
-    def changed_invoice_pages(self, since: datetime | None, statuses: Sequence[int] = ...) -> Iterator[Any]: ...
+    def changed_invoice_pages(
+        self, since: datetime | None, statuses: Sequence[int] = ..., dated_from: date | None = ...
+    ) -> Iterator[Any]: ...
     def invoices(self, ids: Sequence[int]) -> Any: ...
     def rows_for(self, invoice_ids: Sequence[int]) -> Any: ...
     def clients(self, ids: Sequence[int]) -> Any: ...
@@ -288,14 +290,20 @@ class SyncEngine:
         # has an older stamp than the newest seen. Reading it twice is harmless (linked ones are skipped).
         read_from = since - CURSOR_OVERLAP if since else None
         run = _DocumentRun()
+        # Nothing dated before the start date is sent, so Provet is not asked for it (the first pass would
+        # otherwise read the clinic's whole history).
+        dated = {"dated_from": self.mapping.start_date} if self.mapping.start_date else {}
         pages = self._lanes.invoices.stream(
-            lambda: self.provet.changed_invoice_pages(read_from, statuses=(INVOICE_FINALISED, INVOICE_VOIDED))
+            lambda: self.provet.changed_invoice_pages(read_from, statuses=(INVOICE_FINALISED, INVOICE_VOIDED),
+                                                      **dated)
         )
         waiting = sorted(self._waiting_ids(retry))
         if waiting:
             again = self.provet.invoices(waiting)
             self._take_page(run, again)
+        impossible = False  # the kept cursor is later than Provet's own clock (left so by an older version)
         for page in pages:
+            impossible = impossible or page.cursor_is_impossible(since)
             run.newest = max(filter(None, (run.newest, page.cursor)), default=None)
             run.expected = max(run.expected, (page.total or 0) + len(waiting))
             self._take_page(run, page)
@@ -315,6 +323,13 @@ class SyncEngine:
         if run.to_void:
             self._void(run.to_void)
         self._allocate()
+        if impossible:
+            self.out.notice("warning", "The sync's place in Provet's invoices "
+                            f"({since.astimezone():%Y-%m-%d %H:%M}) was later than Provet's own clock, after an "
+                            "invoice dated in the future; every invoice is read again on the next pass, and none is "
+                            "sent twice.")
+            self.state.set_cursor(CURSOR_INVOICES, "")  # no cursor: the next pass reads them all
+            return
         self._advance_cursor(run.newest, since)
 
     def _waiting_ids(self, retry: set[str]) -> set[int]:
@@ -361,6 +376,9 @@ class SyncEngine:
         run.seen.update(inv.id for inv in invoices)
         ids = [inv.id for inv in invoices]
         linked = set(self.state.links("invoice", ids)) | set(self.state.links("credit_note", ids))
+        for stamp in page.future:  # told when first met; the cursor never follows it (provet/source.py)
+            if stamp.id in ids and str(stamp.id) not in linked:
+                self.out.notice("warning", stamp.message)
         to_send: list[Invoice] = []
         for inv in invoices:
             decision = self._decide(inv, str(inv.id) in linked)
@@ -403,7 +421,8 @@ class SyncEngine:
             if contact is None:
                 continue  # held while making the contact
             rows = sorted(read.rows.get(inv.id, ()), key=lambda r: r.id)
-            out = translate(inv, rows, contact, self.mapping, run.vat_groups, run.reference, url=inv.url)
+            # No Url: Provet documents no web address for a document's page, and its `url` is the JSON API's.
+            out = translate(inv, rows, contact, self.mapping, run.vat_groups, run.reference)
             if isinstance(out, Hold):
                 self.out.hold(kind, inv.id, inv.label, out.cause, out.reason, out.fix)
             else:

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from provet_xero_gui.provet.client import ProvetClient, ProvetError, format_id_list
+from provet_xero_gui.provet.client import ProvetClient, ProvetError, ProvetOrderError, format_id_list
 from provet_xero_gui.provet.records import (
     INVOICE_FINALISED,
     PAYMENT_REGISTERED,
@@ -569,12 +569,21 @@ def read_usage(
     ids: list[int] = []
     total = 0
     page: int | str = "last"
+    lowest: int | None = None  # pages are read newest first: each must lie wholly below the one read before
     while True:
-        data = provet.get("invoice/", {**params, "page_size": INVOICE_PAGE, "page": page})
+        data = provet.get("invoice/", {**params, "ordering": "id", "page_size": INVOICE_PAGE, "page": page})
         if not isinstance(data, dict) or not isinstance(data.get("results"), list):
             raise ProvetError("Provet's invoice list was not understood.")
         total = int(data.get("count") or 0)
         batch = [r for r in data["results"] if isinstance(r, dict)]
+        page_ids = [r["id"] for r in batch if isinstance(r.get("id"), int)]
+        if page_ids != sorted(page_ids) or (lowest is not None and page_ids and page_ids[-1] >= lowest):
+            raise ProvetOrderError(
+                "Provet sent its list of invoices out of order, although it was asked for them by id, so the "
+                "newest invoices cannot be told. Try again later; if this keeps happening, tell Provet support "
+                "that the list ignores 'ordering=id'."
+            )
+        lowest = page_ids[0] if page_ids else lowest
         ids += [int(r["id"]) for r in reversed(batch) if isinstance(r.get("id"), int) and r.get("client")]
         number = int(data.get("num_pages") or 1) if page == "last" else int(page)
         if len(ids) >= limit or number <= 1 or total == 0:

@@ -45,6 +45,10 @@ PAYMENT_CANCELLED = 99
 CURSOR_PROVET = "provet:payments"
 CURSOR_XERO = "xero:payments"
 OVERLAP = timedelta(minutes=5)
+# The Xero poll starts this long before the newest UpdatedDateUTC seen: a payment stamped a moment before it
+# (the same second, or saved while the last poll was answered) is read again, never skipped. Seeing a
+# payment again is harmless: a posted one is linked, and one this app made is never posted back.
+XERO_OVERLAP = timedelta(minutes=5)
 BOOKKEEPING_TYPES = frozenset({PT_CONSOLIDATED, PT_CREDIT_INVOICE})
 FROM_XERO_PREFIX = "Xero payment "
 
@@ -108,9 +112,19 @@ class PaymentSync:
             payments.update({p.id: p for p in again.records})
 
         to_send, to_delete = self._decide(payments)
+        sending = {part[1].id for part in to_send}
+        for stamp in changed.future:  # told when first sent; the cursor never follows it (provet/source.py)
+            if stamp.id in sending:
+                self.out.notice("warning", stamp.message)
         self._send(to_send)
         self._delete(to_delete)
-        if changed.cursor is not None and (since is None or changed.cursor > since):
+        if changed.cursor_is_impossible(since):  # left later than Provet's clock by an older version
+            self.out.notice("warning", "The sync's place in Provet's payments "
+                            f"({since.astimezone():%Y-%m-%d %H:%M}) was later than Provet's own clock, after a "
+                            "payment dated in the future; every payment is read again on the next pass, and none is "
+                            "sent twice.")
+            self.state.set_cursor(CURSOR_PROVET, "")  # no cursor: the next pass reads them all
+        elif changed.cursor is not None and (since is None or changed.cursor > since):
             self.state.set_cursor(CURSOR_PROVET, changed.cursor.isoformat())
 
     def _waiting(self, retry: set[str]) -> set[int]:
@@ -247,7 +261,8 @@ class PaymentSync:
         since = self._xero_cursor()
         if since is None:
             return  # nothing is in Xero yet, so no Xero payment can concern us
-        payments, newest = self.xero.payments_modified_since(since)
+        stored = self.state.cursor(CURSOR_XERO)
+        payments, newest = self.xero.payments_modified_since(since - XERO_OVERLAP if stored else since)
         for xp in payments:
             if xp.payment_type not in ("", "ACCRECPAYMENT"):
                 continue
@@ -280,7 +295,7 @@ class PaymentSync:
                  datetime.now(UTC).date()).isoformat(), "method_id": int(method), "xero_payment_id": xp.xero_id},
                 [{"kind": "xero_payment", "provet_id": xp.xero_id, "label": label}],
             )
-        if newest is not None:
+        if newest is not None and (not stored or newest > datetime.fromisoformat(stored)):
             self.state.set_cursor(CURSOR_XERO, newest.isoformat())
 
     def _xero_cursor(self) -> datetime | None:

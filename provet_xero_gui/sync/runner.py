@@ -59,6 +59,7 @@ def run_sync(
     should_stop: Callable[[], bool] = lambda: False,
     limiter: XeroLimiter | None = None,
     sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> SyncResult:
     """`sleep` defaults to one that Pause/Quit (`should_stop`) interrupt: no wait outlasts a stop."""
     sleep = sleep or stoppable_sleep(should_stop)
@@ -67,7 +68,7 @@ def run_sync(
     except MappingError as exc:
         raise CannotSync(f"No usable mapping: {exc}") from None
     try:
-        connections = open_connections(profile, limiter=limiter, sleep=sleep)
+        connections = open_connections(profile, limiter=limiter, sleep=sleep, clock=clock)
     except (NotConnected, CredentialsError) as exc:
         raise CannotSync(str(exc)) from None
     lock = ProfileLock.for_profile(profile.paths.data_dir)

@@ -420,6 +420,8 @@ def _changed_since_sent(detail: XeroDocumentDetail, sent: _Sent) -> str | None:
             or _four(have.discount_rate) != _four(was.get("DiscountRate"))
         ):
             return f"line {n} ('{have.description[:40]}') was changed in Xero"
+        if "TaxAmount" in was and money(have.tax_amount) != money(Decimal(str(was["TaxAmount"]))):
+            return f"the VAT of line {n} ('{have.description[:40]}') was changed in Xero"
     return None
 
 

@@ -2,8 +2,12 @@
 
 No I/O: everything needed is passed in, so the rules are tested directly (and by property tests).
 Xero computes each line itself (line amount rounded to 2 dp, then tax per line rounded to 2 dp); this
-module computes the same, and where Xero's total would differ from Provet's `total_with_vat` it adds a
-rounding line to the mapped rounding account, so Xero's total always equals Provet's to the cent. When the
+module computes the same. Each line carries Provet's own VAT for its row as `TaxAmount` when Xero accepts it
+(within `TAX_AMOUNT_TOLERANCE` of Xero's figure), so the VAT per tax rate in Xero equals Provet's to the cent;
+where Xero's total would still differ from Provet's `total_with_vat` it adds a rounding line to the mapped
+rounding account, so Xero's total always equals Provet's to the cent. Credit notes carry no DiscountRate
+(Xero's schema: credit notes do not support discounts): a credit note's discount goes into the unit price,
+as a surcharge does, and the rounding line keeps the cents. When the
 invoice's department is mapped to a tracking option, every line (the rounding line too) carries it, so
 Xero's tracking reports add up to the department's whole takings.
 """
@@ -11,7 +15,7 @@ Xero's tracking reports add up to the department's whole takings.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -27,6 +31,9 @@ HUNDRED = Decimal(100)
 NO_TAX = "NONE"
 MAX_DESCRIPTION = 4000
 VAT_FROM_GROSS = 1
+# How far a line's TaxAmount may be from Xero's own figure for Xero to take it. Xero does not document it;
+# the project's rule (docs/sandbox-differences.md) is one cent, which the sandbox enforces.
+TAX_AMOUNT_TOLERANCE = CENT
 
 
 def money(value: Decimal) -> Decimal:
@@ -51,9 +58,15 @@ class XeroLine:
     tax_type: str
     discount_rate: Decimal | None = None
     tracking: tuple[tuple[str, str], ...] = ()  # (category, option) as Xero spells them
+    tax_amount: Decimal | None = None  # sent as TaxAmount (Provet's VAT for the row); None: Xero's own figure
 
     def amounts(self, tax_rate: Decimal, line_amount_types: str) -> tuple[Decimal, Decimal]:
-        """(LineAmount, TaxAmount) as Xero computes them."""
+        """(LineAmount, TaxAmount) as Xero computes them (the given TaxAmount where there is one)."""
+        line_amount, tax = self.xero_amounts(tax_rate, line_amount_types)
+        return line_amount, tax if self.tax_amount is None else self.tax_amount
+
+    def xero_amounts(self, tax_rate: Decimal, line_amount_types: str) -> tuple[Decimal, Decimal]:
+        """(LineAmount, TaxAmount) as Xero works them out by itself."""
         gross = self.quantity * self.unit_amount
         if self.discount_rate:
             gross = gross * (HUNDRED - self.discount_rate) / HUNDRED
@@ -74,6 +87,8 @@ class XeroLine:
         }
         if self.discount_rate:
             out["DiscountRate"] = float(self.discount_rate)
+        if self.tax_amount is not None:
+            out["TaxAmount"] = float(self.tax_amount)
         if self.tracking:
             out["Tracking"] = [{"Name": category, "Option": option} for category, option in self.tracking]
         return out
@@ -210,7 +225,11 @@ def translate(
                 f"row '{row.name}' has sales account {row.account_number or '(none)'}, which is not mapped",
                 "Map the sales account, or choose a default sales account, then Retry.",
             )
-        line = _line(row, sign, gross, account, tax_type, tracking)
+        line = _line(row, sign, gross, account, tax_type, tracking, credit_note=invoice.credit_note)
+        _amount, xero_tax = line.xero_amounts(rate.rate, lat)
+        provet_tax = money(row.sum_vat * sign)
+        if abs(provet_tax - xero_tax) <= TAX_AMOUNT_TOLERANCE and (provet_tax == 0 or rate.rate != 0):
+            line = replace(line, tax_amount=provet_tax)
         amount, tax = line.amounts(rate.rate, lat)
         lines.append(line)
         total += amount if gross else amount + tax
@@ -310,9 +329,10 @@ def rounding_tolerance(rows: Sequence[InvoiceRow]) -> Decimal:
 
 def _line(
     row: InvoiceRow, sign: Decimal, gross: bool, account: str, tax_type: str,
-    tracking: tuple[tuple[str, str], ...] = (),
+    tracking: tuple[tuple[str, str], ...] = (), *, credit_note: bool = False,
 ) -> XeroLine:
-    """One Xero line for a Provet row: a discount becomes DiscountRate, a surcharge goes into the price."""
+    """One Xero line for a Provet row: a discount becomes DiscountRate (on a credit note, which Xero gives no
+    discounts, it goes into the price), a surcharge goes into the price."""
     price = row.price_with_vat if gross else row.price
     quantity = row.quantity * sign
     discount: Decimal | None = None
@@ -320,6 +340,9 @@ def _line(
         discount = -row.percentage_change
         if discount > HUNDRED:
             discount = HUNDRED
+        if credit_note:
+            price = price * (HUNDRED - discount) / HUNDRED
+            discount = None
     elif row.percentage_change > 0:
         price = price * (HUNDRED + row.percentage_change) / HUNDRED
     unit = price.quantize(UNIT_DP, rounding=ROUND_HALF_UP)

@@ -18,12 +18,13 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from provet_xero_gui import autostart
+from provet_xero_gui.crash_log import CrashLog, UncleanEnd
 from provet_xero_gui.private import PrivateRotatingFileHandler
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sync.daily_tieout import today_here
 from provet_xero_gui.sync.runner import run_sync
 from provet_xero_gui.ui.controller import SyncController
-from provet_xero_gui.ui.crash_dialog import CrashHandler
+from provet_xero_gui.ui.crash_dialog import CrashDialog, CrashHandler, stopped_intro
 from provet_xero_gui.ui.icons import app_icon
 from provet_xero_gui.ui.main_window import MainWindow
 from provet_xero_gui.ui.single_instance import SingleInstance, instance_name
@@ -56,11 +57,15 @@ class AppShell(QObject):
         use_tray: bool | None = None,
         schedule: bool = True,
         today: Callable[[], date] = today_here,
+        unclean_end: UncleanEnd | None = None,
     ) -> None:
-        """`today`: the clinic's day, for the tie-outs (the demo's is the simulated clinic's)."""
+        """`today`: the clinic's day, for the tie-outs (the demo's is the simulated clinic's);
+        `unclean_end`: the last run did not quit, told once when the window starts."""
         super().__init__()
         self.app = app
         self.profile = profile
+        self.unclean_end = unclean_end
+        self.stopped_dialog: CrashDialog | None = None
         self.controller = SyncController(profile, run=run, schedule=schedule, today=today, parent=self)
         self.window = MainWindow(self.controller, profile, today=today)
         # An exception in a slot or a thread: a report dialog (secrets cut out) and the app goes on.
@@ -82,11 +87,23 @@ class AppShell(QObject):
         """Start the scheduler and show the window; `minimized` (start at login) leaves only the tray icon,
         or, with no tray, the window minimised in the task bar."""
         self.controller.start()
-        if not show or (minimized and self.tray.available):
-            return
-        if minimized:
-            self.window.setWindowState(self.window.windowState() | Qt.WindowState.WindowMinimized)
-        self.window.show()
+        if show and not (minimized and self.tray.available):
+            if minimized:
+                self.window.setWindowState(self.window.windowState() | Qt.WindowState.WindowMinimized)
+            self.window.show()
+        if self.unclean_end is not None:
+            self._tell_unclean_end(self.unclean_end)
+
+    def _tell_unclean_end(self, end: UncleanEnd) -> None:
+        """The last run did not quit: a line in the log, a notification, and the report (save or copy it)."""
+        self.window.log_model.add_local("warning", f"{end.words()} The sync carries on from where it was.")
+        self._notify(Notification("provet-xero stopped unexpectedly",
+                                  "It carries on syncing from where it was; nothing is sent twice.", "warning"))
+        dialog = CrashDialog(self.window, intro=stopped_intro(end), title="provet-xero stopped unexpectedly")
+        dialog.add_report(end.report())
+        self.stopped_dialog = dialog
+        # After the window and the setup wizard (which the window opens on an unfinished profile) are up.
+        QTimer.singleShot(0, lambda: (dialog.show(), dialog.raise_(), dialog.activateWindow()))
 
     def _notify(self, note: Notification) -> None:
         self.tray.show_message(note)
@@ -144,9 +161,10 @@ def _refresh_start_at_login() -> None:
 
 def main(argv: Sequence[str] | None = None, *, profile: Profile | None = None,
          before_exec: Callable[[AppShell], object] | None = None, minimized: bool = False,
-         today: Callable[[], date] = today_here) -> int:
+         today: Callable[[], date] = today_here, run: Callable[..., Any] = run_sync) -> int:
     """Open the window on the current profile; a second launch shows the first one's window instead.
-    `minimized` (how start at login runs it): only the tray icon, and a running one is left as it is."""
+    `minimized` (how start at login runs it): only the tray icon, and a running one is left as it is.
+    `run`: the sync pass (a test or the benchmark paces it on the sandbox's clock)."""
     app = make_application(argv)
     profile = profile or Profile.open()
     instance = SingleInstance(instance_name(profile.paths.config_dir))
@@ -154,19 +172,23 @@ def main(argv: Sequence[str] | None = None, *, profile: Profile | None = None,
         told = "" if minimized else "; its window was brought to the front"
         print(f"provet-xero is already running{told}.", file=sys.stderr)
         return 0
+    crash_log = CrashLog(profile.paths.log_dir, profile.paths.log_file)
+    unclean_end = crash_log.open()  # before this run writes to the log: its tail is the last run's
     _log_to_file(profile)
     _refresh_start_at_login()
-    shell = AppShell(app, profile, today=today)
+    shell = AppShell(app, profile, run=run, today=today, unclean_end=unclean_end)
     instance.show_requested.connect(shell.window.bring_to_front)
     extra = before_exec(shell) if before_exec else None
     _quit_on_signals(shell)
     shell.start(minimized=minimized)
     try:
-        return int(app.exec())
+        code = int(app.exec())
     finally:
         shell.stop()
         instance.close()
         del extra
+    crash_log.close()  # only a run that got here quit cleanly
+    return code
 
 
 def run_demo(size: int = 60, seed: int = 1) -> int:

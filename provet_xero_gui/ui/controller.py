@@ -21,7 +21,7 @@ from provet_xero_gui.sync.events import ConflictFound, PassFinished, Progress, S
 from provet_xero_gui.sync.runner import run_sync
 from provet_xero_gui.sync.tieout import UNEXPLAINED
 from provet_xero_gui.ui.status import Notification, Status, expiry_notification, notifications_after_pass, tray_state
-from provet_xero_gui.ui.worker import ProfileWorker, SyncWorker
+from provet_xero_gui.ui.worker import PassRequest, PausedChoice, ProfileWorker, Running, StartAtLoginChoice, SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +33,20 @@ FIRST_PASS_DELAY_MS = 2_000
 class SyncController(QObject):
     """Runs passes on a worker thread on a schedule or on request; one pass at a time."""
 
-    # requests to the workers (queued: the receivers live on other threads)
-    _start_pass = Signal(bool, object)
+    # requests to the workers (queued: the receivers live on other threads); payloads are typed objects,
+    # never a bare bool (see docs/architecture.md, "Signals")
+    _start_pass = Signal(object)  # PassRequest
     _want_status = Signal()
     _want_log = Signal()
     _want_document = Signal(str, str)
-    _save_paused = Signal(bool)
-    _save_start_at_login = Signal(bool)
+    _save_paused = Signal(object)  # PausedChoice
+    _save_start_at_login = Signal(object)  # StartAtLoginChoice
     _export = Signal(str, object)
     _close_store = Signal()
 
     # what the window hears
     status_changed = Signal(object)  # Status
-    running_changed = Signal(bool)
+    running_changed = Signal(object)  # Running
     progress = Signal(str, int, int)  # phase, done, total
     pass_finished = Signal(object)  # SyncResult
     cannot_sync = Signal(str)
@@ -167,12 +168,12 @@ class SyncController(QObject):
         self._sync_worker.request_stop()
         self._timer.stop()
         self._set_next(None)
-        self._save_paused.emit(True)
+        self._save_paused.emit(PausedChoice(True))
         self._update_tray()
 
     def resume(self) -> None:
         self._paused_wanted = False
-        self._save_paused.emit(False)
+        self._save_paused.emit(PausedChoice(False))
         self._update_tray()
         if self._schedule_enabled:
             self._schedule(0)
@@ -181,7 +182,7 @@ class SyncController(QObject):
         self.resume() if self.paused else self.pause()
 
     def set_start_at_login(self, enabled: bool) -> None:
-        self._save_start_at_login.emit(enabled)
+        self._save_start_at_login.emit(StartAtLoginChoice(enabled))
 
     def read_document(self, kind: str, provet_id: str) -> None:
         self._want_document.emit(kind, provet_id)
@@ -224,9 +225,9 @@ class SyncController(QObject):
         self._conflicts_this_pass = 0
         if poll_xero:
             self._last_xero_poll = time.monotonic()
-        self.running_changed.emit(True)
+        self.running_changed.emit(Running(True))
         self._update_tray()
-        self._start_pass.emit(poll_xero, list(retry))
+        self._start_pass.emit(PassRequest(poll_xero, tuple(retry)))
 
     # --- what the workers report ----------------------------------------------------------------------
     def _on_pass_started(self) -> None:
@@ -263,7 +264,7 @@ class SyncController(QObject):
 
     def _end_pass(self) -> None:
         self.running = False
-        self.running_changed.emit(False)
+        self.running_changed.emit(Running(False))
         self._want_status.emit()
         self._want_log.emit()
         self._schedule(self._interval_ms())

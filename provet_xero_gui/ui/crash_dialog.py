@@ -20,6 +20,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from provet_xero_gui.crash import crash_report
+from provet_xero_gui.crash_log import UncleanEnd
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +41,26 @@ INTRO = (
 )
 
 
+
+def stopped_intro(end: UncleanEnd) -> str:
+    """The dialog's words on the start after a run that did not end."""
+    return (
+        f"<b>{end.words()}</b><br>It carries on syncing from where it was: nothing already sent goes to Xero "
+        "twice, and nothing is lost. If this happens again, press <b>Save report…</b> or <b>Copy report</b> "
+        "and send the report to whoever supports provet-xero for you. It holds no passwords or sign-in tokens."
+    )
+
+
 class CrashDialog(QDialog):
     """Shows one or more crash reports; non-modal, so the window behind it keeps working."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, intro: str = INTRO,
+                 title: str = "provet-xero — unexpected error") -> None:
         super().__init__(parent)
-        self.setWindowTitle("provet-xero — unexpected error")
+        self.setWindowTitle(title)
         self.setModal(False)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-        intro = QLabel(INTRO)
+        self.intro_label = intro = QLabel(intro)
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.RichText)
         self.report_view = QPlainTextEdit()
@@ -57,7 +70,11 @@ class CrashDialog(QDialog):
         self.copy_button = QPushButton("&Copy report")
         self.copy_button.setAccessibleName("Copy the error report to the clipboard")
         self.copy_button.clicked.connect(self.copy_report)
+        self.save_button = QPushButton("&Save report…")
+        self.save_button.setAccessibleName("Save the error report to a file")
+        self.save_button.clicked.connect(self.ask_where_to_save)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.close)
         self.copied_label = QLabel("")
@@ -81,6 +98,21 @@ class CrashDialog(QDialog):
     def copy_report(self) -> None:
         QGuiApplication.clipboard().setText(self.report_text)
         self.copied_label.setText("The report is on the clipboard.")
+
+    def ask_where_to_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the report", "provet-xero-report.txt",
+                                              "Text files (*.txt);;All files (*)")
+        if path:
+            self.save_report(path)
+
+    def save_report(self, path: str) -> None:
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(self.report_text)
+        except OSError as exc:
+            self.copied_label.setText(f"The report could not be saved there: {exc.strerror or exc}.")
+            return
+        self.copied_label.setText(f"The report was saved as {path}.")
 
     def closeEvent(self, event: Any) -> None:
         self.reports.clear()

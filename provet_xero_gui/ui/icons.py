@@ -17,8 +17,9 @@ APP_ICON = "provet-xero"
 
 
 def resources_dir() -> Path:
-    """`resources/` next to the package (a checkout or an install with data), or in the bundle."""
-    candidates = [Path(__file__).resolve().parents[2] / "resources"]
+    """`resources/`: inside the package (installed from a wheel), beside it (a checkout), or in the bundle."""
+    here = Path(__file__).resolve()
+    candidates = [here.parents[1] / "resources", here.parents[2] / "resources"]
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         candidates.insert(0, Path(bundle) / "resources")

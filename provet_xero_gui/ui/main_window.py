@@ -33,6 +33,7 @@ from provet_xero_gui.ui.log_view import LogView
 from provet_xero_gui.ui.pages import build_page, load_class
 from provet_xero_gui.ui.status import Notification, Status
 from provet_xero_gui.ui.tray import STATE_WORDS
+from provet_xero_gui.ui.worker import Running
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +267,8 @@ class MainWindow(QMainWindow):
                 else:
                     self._setup_waiting = True
 
-    def show_running(self, running: bool) -> None:
+    def show_running(self, state: Running) -> None:
+        running = state.running
         self.dashboard.show_running(running)
         self.sync_action.setEnabled(not running)
         if not running:

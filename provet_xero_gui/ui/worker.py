@@ -15,7 +15,7 @@ import csv
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,35 @@ log = logging.getLogger(__name__)
 # How many of the newest log rows the window loads at start (older ones stay in the store).
 LOG_ROWS_AT_START = 100_000
 LOG_CHUNK = 20_000
+
+
+# Signal payloads: typed objects, never a bare bool (PySide6 6.12 showed how fragile a bool across a signal is;
+# ui/qt_guard.py). Each says what it carries.
+
+
+@dataclass(frozen=True)
+class PassRequest:
+    """Start one pass: with Xero's own changes too (`poll_xero`), and these attention items retried."""
+
+    poll_xero: bool
+    retry: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PausedChoice:
+    paused: bool
+
+
+@dataclass(frozen=True)
+class StartAtLoginChoice:
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Running:
+    """A pass started (`running`) or ended."""
+
+    running: bool
 
 
 class SyncWorker(QObject):
@@ -61,16 +90,16 @@ class SyncWorker(QObject):
         """Ask a running pass to stop at its next batch (thread-safe: only sets a flag)."""
         self._stop.set()
 
-    @Slot(bool, object)
-    def run_pass(self, poll_xero: bool, retry: Sequence[str]) -> None:
+    @Slot(object)
+    def run_pass(self, request: PassRequest) -> None:
         self._stop.clear()
         self.pass_started.emit()
         try:
             result = self._run(
                 self._profile.reload(),
                 events=self.event_arrived.emit,
-                retry=list(retry),
-                poll_xero=poll_xero,
+                retry=list(request.retry),
+                poll_xero=request.poll_xero,
                 should_stop=self._stop.is_set,
             )
         except CannotSync as exc:
@@ -149,13 +178,14 @@ class ProfileWorker(QObject):
         except StoreError as exc:
             self.problem.emit(str(exc))
 
-    @Slot(bool)
-    def save_paused(self, paused: bool) -> None:
-        self._profile.settings_file.change(lambda s: replace(s, sync=replace(s.sync, paused=paused)))
+    @Slot(object)
+    def save_paused(self, choice: PausedChoice) -> None:
+        self._profile.settings_file.change(lambda s: replace(s, sync=replace(s.sync, paused=choice.paused)))
         self.read_status()
 
-    @Slot(bool)
-    def save_start_at_login(self, enabled: bool) -> None:
+    @Slot(object)
+    def save_start_at_login(self, choice: StartAtLoginChoice) -> None:
+        enabled = choice.enabled
         try:
             if enabled:
                 autostart.enable(autostart.launch_command())

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import urllib3
 from xero_python.accounting import AccountingApi
@@ -45,6 +46,12 @@ TIMEOUT = (10, 90)  # connect, read: each wait for a byte
 REQUEST_DEADLINE_SECONDS = 180.0  # a whole answer, however slowly it comes
 READ_CHUNK = 64 * 1024
 PAGE_SIZE = 1000
+# Request URLs stay within MAX_URL_CHARS. Xero documents no URL limit; it answers 414 somewhere past 8,000
+# characters (docs/sandbox-differences.md), and the sandbox refuses past 4,096. A look-up by many names,
+# numbers or ids is split so that its list (as sent, percent-encoded) fits in LIST_ROOM, which leaves room
+# for the host, the path and the other parameters.
+MAX_URL_CHARS = 4000
+LIST_ROOM = 3400
 
 
 class TokenSource(Protocol):
@@ -96,6 +103,15 @@ class XeroTooLargeError(XeroApiError):
 
 
 # --- parsing Xero's JSON ---------------------------------------------------------------------------------
+
+def modified_since_header(since: datetime) -> str:
+    """`If-Modified-Since` as Xero documents it, UTC to the second, written as the OpenAPI file's `date-time`:
+    `2024-03-20T12:17:43Z`. A fraction is cut off (never rounded up), so nothing changed earlier in that
+    second is skipped."""
+    if since.tzinfo is None or since.utcoffset() is None:
+        raise ValueError("If-Modified-Since needs a timezone-aware date and time")
+    return since.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat(timespec="seconds") + "Z"
+
 
 _MS_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
 
@@ -515,19 +531,20 @@ class XeroClient:
 
     # --- reads ----------------------------------------------------------------------------------------
     def invoices_by_number(self, numbers: Sequence[str]) -> list[XeroDocumentState]:
-        if not numbers:
-            return []
-        data = self.call("GET Invoices", self.api.get_invoices, invoice_numbers=list(numbers), page=1,
-                         page_size=PAGE_SIZE, include_archived=True)
-        return [XeroDocumentState.parse(e) for e in data.get("Invoices", [])]
+        out: list[XeroDocumentState] = []
+        for chunk in fit_in_url(list(numbers), ","):
+            data = self.call("GET Invoices", self.api.get_invoices, invoice_numbers=chunk, page=1,
+                             page_size=PAGE_SIZE, include_archived=True)
+            out += [XeroDocumentState.parse(e) for e in data.get("Invoices", [])]
+        return out
 
     def payments_modified_since(self, since: datetime) -> tuple[list[XeroPaymentState], datetime | None]:
         """Payments changed at or after `since` (Xero's clock), all pages; and the newest UpdatedDateUTC."""
         out: list[XeroPaymentState] = []
         page = 1
         while True:
-            data = self.call("GET Payments", self.api.get_payments, if_modified_since=since, page=page,
-                             page_size=PAGE_SIZE)
+            data = self.call("GET Payments", self.api.get_payments, if_modified_since=modified_since_header(since),
+                             page=page, page_size=PAGE_SIZE)
             batch = [XeroPaymentState.parse(e) for e in data.get("Payments", [])]
             out += batch
             if len(batch) < PAGE_SIZE:
@@ -562,7 +579,7 @@ class XeroClient:
         when fewer than a page (1,000) changed."""
         out: list[XeroContactState] = []
         page = 1
-        extra: dict[str, Any] = {"if_modified_since": since} if since is not None else {}
+        extra: dict[str, Any] = {"if_modified_since": modified_since_header(since)} if since is not None else {}
         while True:
             data = self.call("GET Contacts", self.api.get_contacts, page=page, page_size=PAGE_SIZE,
                              include_archived=True, **extra)
@@ -582,20 +599,25 @@ class XeroClient:
         return out
 
     def credit_notes_by_number(self, numbers: Sequence[str]) -> list[XeroDocumentState]:
-        if not numbers:
-            return []
-        where = " OR ".join(f'CreditNoteNumber=="{_quote(n)}"' for n in numbers)
-        data = self.call("GET CreditNotes", self.api.get_credit_notes, where=where, page=1, page_size=PAGE_SIZE)
-        return [XeroDocumentState.parse(e) for e in data.get("CreditNotes", [])]
+        out: list[XeroDocumentState] = []
+        for chunk in fit_in_url([f'CreditNoteNumber=="{_quote(n)}"' for n in numbers]):
+            data = self.call("GET CreditNotes", self.api.get_credit_notes, where=" OR ".join(chunk), page=1,
+                             page_size=PAGE_SIZE)
+            out += [XeroDocumentState.parse(e) for e in data.get("CreditNotes", [])]
+        return out
 
     def contacts_matching(self, numbers: Sequence[str], names: Sequence[str]) -> list[XeroContactState]:
-        """Contacts with any of these ContactNumbers or Names, in one call (archived ones too)."""
+        """Contacts with any of these ContactNumbers or Names (archived ones too), in as few calls as keep each
+        URL within MAX_URL_CHARS (one for a few clients)."""
         terms = [f'ContactNumber=="{_quote(n)}"' for n in numbers] + [f'Name=="{_quote(n)}"' for n in names]
-        if not terms:
-            return []
-        data = self.call("GET Contacts", self.api.get_contacts, where=" OR ".join(terms), page=1,
-                         page_size=PAGE_SIZE, include_archived=True)
-        return [XeroContactState.parse(e) for e in data.get("Contacts", [])]
+        out: dict[str, XeroContactState] = {}
+        for chunk in fit_in_url(terms):
+            data = self.call("GET Contacts", self.api.get_contacts, where=" OR ".join(chunk), page=1,
+                             page_size=PAGE_SIZE, include_archived=True)
+            for e in data.get("Contacts", []):
+                contact = XeroContactState.parse(e)
+                out.setdefault(contact.xero_id or str(len(out)), contact)
+        return list(out.values())
 
     # --- reads for the tie-out: whole date ranges in as few calls as Xero allows -----------------------------
     def documents_dated(self, kind: str, start: date, end: date) -> list[XeroDocumentDetail]:
@@ -624,10 +646,10 @@ class XeroClient:
         for start in range(0, len(ids), 40):
             chunk = list(ids[start : start + 40])
             if kind == "credit_note":  # GET CreditNotes has no IDs parameter; `where` on the id does it
-                where = " OR ".join(f'CreditNoteID==Guid("{_quote(i)}")' for i in chunk)
-                data = self.call("GET CreditNotes", self.api.get_credit_notes, where=where, page=1,
-                                 page_size=PAGE_SIZE, unitdp=4)
-                out += [XeroDocumentDetail.parse(e) for e in data.get("CreditNotes", [])]
+                for part in fit_in_url([f'CreditNoteID==Guid("{_quote(i)}")' for i in chunk]):
+                    data = self.call("GET CreditNotes", self.api.get_credit_notes, where=" OR ".join(part),
+                                     page=1, page_size=PAGE_SIZE, unitdp=4)
+                    out += [XeroDocumentDetail.parse(e) for e in data.get("CreditNotes", [])]
             else:
                 data = self.call("GET Invoices", self.api.get_invoices, i_ds=chunk, page=1, page_size=PAGE_SIZE,
                                  unitdp=4)
@@ -651,9 +673,10 @@ class XeroClient:
         """These payments (whatever their date), 40 ids a call."""
         out: list[XeroPaymentState] = []
         for start in range(0, len(ids), 40):
-            where = " OR ".join(f'PaymentID==Guid("{_quote(i)}")' for i in ids[start : start + 40])
-            data = self.call("GET Payments", self.api.get_payments, where=where, page=1, page_size=PAGE_SIZE)
-            out += [XeroPaymentState.parse(e) for e in data.get("Payments", [])]
+            for part in fit_in_url([f'PaymentID==Guid("{_quote(i)}")' for i in ids[start : start + 40]]):
+                data = self.call("GET Payments", self.api.get_payments, where=" OR ".join(part), page=1,
+                                 page_size=PAGE_SIZE)
+                out += [XeroPaymentState.parse(e) for e in data.get("Payments", [])]
         return out
 
 
@@ -669,6 +692,23 @@ def _tracking_category(c: dict[str, Any]) -> TrackingCategory:
         ),
         category_id=str(c.get("TrackingCategoryID") or ""),
     )
+
+
+def fit_in_url(terms: Sequence[str], joiner: str = " OR ", room: int = LIST_ROOM) -> list[list[str]]:
+    """`terms` in order, split into runs whose joined text, percent-encoded as it goes into the URL, fits in
+    `room` characters (a term too long by itself goes alone)."""
+    out: list[list[str]] = []
+    size = 0
+    glue = len(quote(joiner, safe=""))
+    for term in terms:
+        width = len(quote(term, safe=""))
+        if out and size + glue + width <= room:
+            out[-1].append(term)
+            size += glue + width
+        else:
+            out.append([term])
+            size = width
+    return out
 
 
 def _quote(text: str) -> str:

@@ -25,6 +25,7 @@ from socketserver import ThreadingMixIn
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from provet_xero_gui import redact
+from provet_xero_gui.settings import DEFAULT_XERO_SCOPES, GRANULAR_XERO_SCOPES, OLDER_XERO_SCOPES
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,7 @@ log = logging.getLogger(__name__)
 # Redirect URIs). Xero needs exact URIs, so the listener tries these ports in order.
 REDIRECT_PORTS: tuple[int, ...] = (47651, 47652, 47653, 47654, 47655)
 CALLBACK_PATH = "/callback"
-SCOPES = (
-    "openid profile email offline_access accounting.invoices accounting.payments accounting.contacts "
-    "accounting.settings"
-)
+SCOPES = DEFAULT_XERO_SCOPES
 SIGN_IN_TIMEOUT_SECONDS = 300
 CONNECTION_TIMEOUT_SECONDS = 10.0  # one connection that sends nothing (a browser's preconnect) is dropped after this
 
@@ -50,6 +48,21 @@ class SignInError(Exception):
 
 class SignInCancelled(SignInError):
     pass
+
+
+def scope_advice(requested: str) -> str:
+    """What to change when Xero refuses the scopes asked for (`invalid_scope`), in plain words."""
+    asked = set(requested.split())
+    if "accounting.transactions" in asked:
+        other, why = GRANULAR_XERO_SCOPES, "the Xero app was registered on or after 2 March 2026"
+    else:
+        other, why = OLDER_XERO_SCOPES, "the Xero app was registered before 2 March 2026"
+    return (
+        "Xero refused the permissions provet-xero asked for (invalid_scope). This usually means "
+        f"{why} and expects the other set of permissions. In the settings file, set \"xero_scopes\" to "
+        f"\"{other}\", then sign in to Xero again. If that is refused too, check the app's scopes at "
+        "developer.xero.com (My Apps)."
+    )
 
 
 @dataclass(frozen=True)
@@ -99,9 +112,20 @@ class CallbackListener:
         self,
         state: str,
         ports: Sequence[int] = REDIRECT_PORTS,
+        *,
+        scopes: str = SCOPES,
         connection_timeout: float = CONNECTION_TIMEOUT_SECONDS,
     ) -> None:
+        if "offline_access" not in scopes.split():
+            # Checked before anything is opened: without it Xero gives no refresh token, and the app would be
+            # signed out after 30 minutes.
+            raise SignInError(
+                "The \"xero_scopes\" setting must include offline_access, or Xero would sign provet-xero out "
+                f"after 30 minutes. In the settings file, set \"xero_scopes\" to \"{GRANULAR_XERO_SCOPES}\" (or, "
+                f"for a Xero app registered before 2 March 2026, \"{OLDER_XERO_SCOPES}\"), then sign in again."
+            )
         self._state = state
+        self._scopes = scopes
         self.connection_timeout = connection_timeout
         self._done = threading.Event()
         self._finish_lock = threading.Lock()
@@ -193,6 +217,8 @@ class CallbackListener:
         if error:
             if error == "access_denied":
                 msg = "Access to Xero was not allowed (Deny was chosen). Sign in again and choose Allow."
+            elif error == "invalid_scope":
+                msg = scope_advice(self._scopes)
             else:
                 msg = f"Xero did not complete the sign-in ({error}). Try again."
             self._finish(None, SignInError(msg))
@@ -203,7 +229,9 @@ class CallbackListener:
             return 400, "Sign-in not completed", "The answer had no authorization code."
         if not self._finish(CallbackResult(code), None):
             return 404, "Not found", "This address is only for the provet-xero sign-in."
-        return 200, "Signed in to Xero", "You can close this tab and return to provet-xero."
+        # Not "signed in" yet: the code is still to be exchanged and the organisation chosen, and either can fail.
+        return 200, "Xero answered", ("provet-xero is finishing the sign-in and shows there whether it worked. "
+                                      "You can close this tab and return to provet-xero.")
 
 
 class _LoopbackServer(ThreadingMixIn, HTTPServer):

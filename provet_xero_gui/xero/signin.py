@@ -28,12 +28,20 @@ log = logging.getLogger(__name__)
 
 
 class ChooseOrganisation(XeroAuthError):
-    """Several organisations are connected and none was named; `tenants` lists them."""
+    """Several organisations are connected and none was named, or the one named (`wanted`) is not among
+    them; `tenants` lists those connected."""
 
-    def __init__(self, tenants: Sequence[Tenant]) -> None:
+    def __init__(self, tenants: Sequence[Tenant], wanted: str | None = None) -> None:
         names = "; ".join(f"{t.name} ({t.tenant_id})" for t in tenants)
-        super().__init__(f"Several Xero organisations are connected; choose one with --tenant: {names}")
+        if wanted:
+            connected = "The organisation connected is" if len(tenants) == 1 else "The organisations connected are"
+            message = (f"No connected Xero organisation is called '{wanted}' or has that id. {connected}: "
+                       f"{names}. Choose one with --tenant.")
+        else:
+            message = f"Several Xero organisations are connected; choose one with --tenant: {names}"
+        super().__init__(message)
         self.tenants = tuple(tenants)
+        self.wanted = wanted
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,7 @@ def choose_tenant(tenants: Sequence[Tenant], wanted: str | None) -> Tenant:
             t for t in tenants if t.name.casefold() == wanted.casefold()
         ]
         if len(matches) != 1:
-            raise ChooseOrganisation(tenants) if not matches else XeroAuthError(
+            raise ChooseOrganisation(tenants, wanted) if not matches else XeroAuthError(
                 f"More than one Xero organisation is called '{wanted}'; give its id instead."
             )
         return matches[0]
@@ -77,8 +85,9 @@ def sign_in(
     With several organisations and no `tenant`, the tokens are kept and ChooseOrganisation is raised;
     `select_tenant` then finishes without a second sign-in."""
     pkce = Pkce.new()
-    listener = CallbackListener(pkce.state, ports)
-    url = authorize_url(login_url, identity.client_id, listener.redirect_uri, pkce)
+    scopes = settings_file.load().settings.xero_scopes
+    listener = CallbackListener(pkce.state, ports, scopes=scopes)
+    url = authorize_url(login_url, identity.client_id, listener.redirect_uri, pkce, scopes)
     opened = False
     if open_browser is not None:
         try:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.cli import run_cli
 
 from provet_xero_gui.sandbox.runner import Sandbox
 
@@ -26,11 +27,9 @@ def app_env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, profile_home: Pat
     return dict(os.environ)
 
 
-def cli(*args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "provet_xero_gui", *args],
-        input=stdin, capture_output=True, text=True, timeout=timeout,
-    )
+def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`provet-xero ARGS` in this process (`start_cli` for one that waits for the browser)."""
+    return run_cli(*args, stdin=stdin)
 
 
 def start_cli(*args: str) -> subprocess.Popen[str]:

@@ -260,3 +260,16 @@ def test_nothing_secret_is_left_in_any_file(app_env: dict, sandbox: Sandbox, pro
         if path.is_file():
             data = path.read_bytes()
             assert not any(s.encode() in data for s in secrets), path
+
+
+def test_a_tenant_name_that_matches_nothing_says_so_and_lists_the_connected_ones(app_env: dict) -> None:
+    proc = start_cli("connect", "xero", "--no-browser", "--tenant", "No Such Clinic")
+    page = consent(proc.stdout.readline().strip(), tenants=[CLINIC_TENANT_ID])
+    assert page.status_code == 200
+    assert "Signed in" not in page.text  # the browser cannot know yet whether it worked: here it did not
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert "No connected Xero organisation is called 'No Such Clinic'" in err
+    assert f"The organisation connected is: {CLINIC} ({CLINIC_TENANT_ID})" in err
+    assert "Several" not in err
+    assert "Traceback" not in err

@@ -17,14 +17,12 @@ its own keyring entries; the keyring is the real Secret Service of /tmp/t.sh.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 
 import pytest
 
+from helpers.cli import run_cli
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox
@@ -44,13 +42,10 @@ def point_at_sandbox(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def connect_provet(sandbox: Sandbox) -> None:
-    """`provet-xero connect provet` in a child process, the secret on stdin (as the automation contract)."""
+    """`provet-xero connect provet`, the secret on stdin (as the automation contract; in this process)."""
     c = sandbox.credentials
-    out = subprocess.run(
-        [sys.executable, "-m", "provet_xero_gui", "connect", "provet", "--url", c.provet_url,
-         "--client-id", c.provet_client_id],
-        input=c.provet_client_secret + "\n", capture_output=True, text=True, timeout=60, env=dict(os.environ),
-    )
+    out = run_cli("connect", "provet", "--url", c.provet_url, "--client-id", c.provet_client_id,
+                  stdin=c.provet_client_secret + "\n")
     assert out.returncode == 0, f"connect provet failed: {out.stderr}"
 
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
+from helpers.cli import run_cli
 from helpers.connected import (
     connect_profile,
     connected_profile,  # noqa: F401  (the shared fixture, used here too)
@@ -29,12 +29,9 @@ def fresh_sandbox(sandbox: Sandbox) -> Sandbox:
     return sandbox
 
 
-def cli(*args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """`provet-xero ARGS` in a child process, as automation runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "provet_xero_gui", *args],
-        input=stdin, capture_output=True, text=True, timeout=timeout,
-    )
+def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`provet-xero ARGS` (in this process: a child process would add only its start-up time)."""
+    return run_cli(*args, stdin=stdin)
 
 
 def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

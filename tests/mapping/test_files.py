@@ -37,6 +37,7 @@ def test_import_then_export_gives_the_same_mapping(tmp_path: Path) -> None:
     assert json.loads(_saved().read_text()) == GOOD
 
     dest = tmp_path / "second-pc" / "mapping.json"
+    dest.parent.mkdir()  # export writes into a folder that is there; it creates none
     out = cli("mapping", "export", str(dest))
     assert out.returncode == 0, out.stderr
     assert json.loads(dest.read_text()) == GOOD

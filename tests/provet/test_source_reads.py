@@ -3,7 +3,6 @@ and unreadable records kept apart instead of stopping the read."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -187,13 +186,11 @@ def test_more_than_ten_thousand_results(provet: ProvetSandbox) -> None:
     for n in range(10_100):
         table[start_id + n] = dict(template, id=start_id + n, invoice_number=str(50_000 + n))
     source = ProvetSource(make_client(provet, limiter=ProvetLimiter(get_limits={"invoice": 1000})))
-    t0 = time.monotonic()
     batch = source.changed_invoices(None, statuses=(3,))
     assert len(batch.records) == 22 + 10_100 and not batch.bad
     ids = [i.id for i in batch.records]
     assert ids == sorted(set(ids)) and ids[-1] == start_id + 10_099
     assert source.pages_read == 1 + 21  # 50, then pages of 500
-    assert time.monotonic() - t0 < 10
 
 
 # --------------------------------------------------------------------------------------- bad records

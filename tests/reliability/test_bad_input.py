@@ -16,6 +16,8 @@ from bad_input_world import World, open_world, row
 
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 
+pytestmark = pytest.mark.contract_bad_answers("the sandbox spoils its answers on purpose (the bad-input corpus)")
+
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:

@@ -1,6 +1,10 @@
 """Kill a real `provet-xero sync` process at many moments, start it again, and check that Xero ends
 with every document exactly once: the journal and the Idempotency-Key at work, end to end.
 
+The moment of each kill is an event the sandbox sees, not a number of seconds: the k-th call of the run
+answered, the k-th write to Xero answered (committed, the answer on its way), or a 429 answered. So the
+kills land inside a pass however fast or loaded the machine is.
+
 CI runs 12 kills per variant; `--runslow` (or PROVET_XERO_RUNSLOW=1) adds the issue's full 50 kills with
 faults (about 5 minutes); PROVET_XERO_KILLS sets the reduced count."""
 
@@ -12,7 +16,7 @@ import random
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -25,6 +29,47 @@ from provet_xero_gui.sync.mapping import Mapping, MappingFile
 
 KILLS = int(os.environ.get("PROVET_XERO_KILLS", "12"))
 FULL_KILLS = 50
+
+
+class KillMoment:
+    """Sets an event when the armed moment is answered by either sandbox (called on its handler threads)."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._lock = threading.Lock()
+        self.reached = threading.Event()
+        self._calls = self._writes = 0
+        self._want_calls: int | None = None
+        self._want_writes: int | None = None
+        self._want_429 = False
+        for server, is_xero in ((sandbox.xero, True), (sandbox.provet, False)):
+            server.counter.record = self._watch(server.counter.record, is_xero)
+
+    def _watch(self, record, is_xero: bool):
+        def watched(key: str, status: int) -> None:
+            record(key, status)
+            with self._lock:
+                self._calls += 1
+                method, _, route = key.partition(" ")
+                signing_in = route.startswith(("/connect", "/identity"))
+                self._writes += is_xero and method in ("PUT", "POST") and not signing_in
+                if ((self._want_calls is not None and self._calls >= self._want_calls)
+                        or (self._want_writes is not None and self._writes >= self._want_writes)
+                        or (self._want_429 and status == 429)):
+                    self.reached.set()
+        return watched
+
+    def arm(self, *, calls: int | None = None, writes: int | None = None, on_429: bool = False) -> None:
+        with self._lock:
+            self._calls = self._writes = 0
+            self._want_calls, self._want_writes, self._want_429 = calls, writes, on_429
+            self.reached.clear()
+
+    def wait(self, proc: subprocess.Popen[str]) -> bool:
+        """Until the moment comes (True) or the sync ends first (False)."""
+        while not self.reached.wait(0.02):
+            if proc.poll() is not None:
+                return False
+        return True
 
 
 def _sync() -> subprocess.Popen[str]:
@@ -49,9 +94,7 @@ def test_killed_at_many_moments_ends_with_each_document_once(
     with Sandbox(size=150) as sandbox:
         profile = connect_profile(sandbox, monkeypatch)
         MappingFile(profile.paths.mapping_file).save(Mapping.from_json(demo_mapping()))
-        # Each call takes long enough for a kill to land in the middle of a pass.
-        sandbox.xero.faults.latency = 0.25
-        sandbox.provet.faults.latency = 0.05
+        moment = KillMoment(sandbox)
         if faults != "none":
             # Connections dropped after the write was committed, 5xx and 429 (Retry-After) at random.
             sandbox.xero.faults.drop_after_commit_rate = 0.2
@@ -67,9 +110,14 @@ def test_killed_at_many_moments_ends_with_each_document_once(
                     sandbox.xero.make_payment(CLINIC_TENANT_ID, open_ones[0].doc_id, "1.00", "090")
             for _ in range(3):
                 sandbox.provet.demo_activity(rng)  # new work for every run: invoices, payments, client edits
+            if i % 3 == 0:
+                moment.arm(calls=rng.randint(1, 30))  # anywhere: reading Provet, reading or writing Xero
+            elif i % 3 == 1:
+                moment.arm(writes=rng.randint(1, 3))  # a write committed in Xero, its answer on the way
+            else:
+                moment.arm(on_429=True, writes=rng.randint(2, 6))  # a 429 answered (or a later write)
             proc = _sync()
-            time.sleep(rng.uniform(0.35, 1.8))
-            if proc.poll() is None:
+            if moment.wait(proc) and proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 killed += 1
             proc.communicate(timeout=60)

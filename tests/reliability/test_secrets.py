@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+from helpers.cli import run_cli
 
 from provet_xero_gui.redact import encodings
 
@@ -273,6 +274,5 @@ def test_the_sandbox_listens_on_loopback_only_and_refuses_other_hosts() -> None:
     for host in ("0.0.0.0", "::", "192.168.1.20", "example.com", ""):
         with pytest.raises(ValueError, match="loopback only"):
             SandboxServer(Router(), name="x", host=host)
-    help_text = subprocess.run([sys.executable, "-m", "provet_xero_gui", "sandbox", "--help"], capture_output=True,
-                               text=True, timeout=60).stdout
+    help_text = run_cli("sandbox", "--help").stdout
     assert "--host" not in help_text and "--bind" not in help_text  # no way to ask for another address

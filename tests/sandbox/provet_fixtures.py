@@ -57,7 +57,7 @@ class ProvetApi:
         return self.session.patch(self.url(path), json=json, timeout=TIMEOUT, **kw)
 
     def all_ids(self, path: str, params: dict[str, Any] | None = None) -> list[int]:
-        resp = self.get(path, {**(params or {}), "page_size": 1000})
+        resp = self.get(path, {**(params or {}), "page_size": 1000, "ordering": "id"})
         assert resp.status_code == 200, resp.text
         return [r["id"] for r in resp.json()["results"]]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from decimal import Decimal
 
@@ -253,18 +252,21 @@ def test_size_scales() -> None:
     assert sum(i.consolidated_invoice for i in big.invoices) > 1
 
 
-def test_ten_thousand_invoices_in_under_three_seconds() -> None:
-    t0 = time.perf_counter()
+def test_ten_thousand_invoices_each_numbered_once_with_a_known_client() -> None:
+    """What a clinic-size clinic holds (how fast it is made is benchmarks/run.py's to report)."""
     data = generate_clinic(seed=2, size=10_000).provet
-    elapsed = time.perf_counter() - t0
-    assert len(_finalised(data)) >= 10_000
-    assert elapsed < 3.0, f"generation took {elapsed:.2f} s"
+    fin = _finalised(data)
+    assert len(fin) >= 10_000
+    numbers = Counter(i.document_number for i in fin)
+    assert max(numbers.values()) == 1
+    client_ids = {c.id for c in data.clients}
+    assert all(i.client_id in client_ids for i in fin if i.client_id is not None)
+    assert sum(i.client_id is None for i in fin) > 0  # anonymous sales are there at this size too
 
 
 @pytest.mark.slow
-def test_fifty_thousand_invoices_in_under_fifteen_seconds() -> None:
-    t0 = time.perf_counter()
+def test_fifty_thousand_invoices_each_numbered_once() -> None:
     data = generate_clinic(seed=2, size=50_000).provet
-    elapsed = time.perf_counter() - t0
-    assert len(_finalised(data)) >= 50_000
-    assert elapsed < 15.0, f"generation took {elapsed:.2f} s"
+    fin = _finalised(data)
+    assert len(fin) >= 50_000
+    assert max(Counter(i.document_number for i in fin).values()) == 1

@@ -69,6 +69,7 @@ def test_contacts_create_read_update(xero_http: XeroHttp) -> None:
     assert xero_http.get("/Contacts/NOPE-404", check=False).status_code == 404
 
 
+@pytest.mark.contract_exempt("reads an invoice by its number, which Xero allows but its OpenAPI document does not")
 def test_invoice_credit_note_allocation_payment_round_trip(xero_http: XeroHttp) -> None:
     inv = _one(xero_http.put("/Invoices", {"Invoices": [invoice_json("PV-2001", amount="50.00")]}), "Invoices")
     assert (inv["Total"], inv["AmountDue"], inv["Status"]) == (60.0, 60.0, "AUTHORISED")
@@ -117,6 +118,7 @@ def test_invoice_filters_and_void(xero_http: XeroHttp) -> None:
     assert [i["InvoiceID"] for i in where["Invoices"]] == [ids[0]]
 
 
+@pytest.mark.contract_exempt("reads an invoice by its number, which Xero allows but its OpenAPI document does not")
 def test_unitdp4_keeps_four_decimal_unit_amounts(xero_http: XeroHttp) -> None:
     body = invoice_json("PV-U4")
     body["LineItems"][0].update({"UnitAmount": 10.1234, "Quantity": 3})
@@ -155,6 +157,7 @@ def sdk(xero_sandbox: XeroSandbox) -> Any:
     return AccountingApi(client, base_url=xero_sandbox.base_url + "/api.xro/2.0")
 
 
+@pytest.mark.contract_exempt("xero-python itself sends read-only defaults (HasAttachments) and naive If-Modified-Since")
 def test_sdk_reads_and_writes_everything(sdk: Any, xero_sandbox: XeroSandbox) -> None:
     from xero_python.accounting import (
         Account,
@@ -221,6 +224,7 @@ def test_sdk_reads_and_writes_everything(sdk: Any, xero_sandbox: XeroSandbox) ->
     assert float(sdk.get_invoice(CLINIC, created.invoice_id).invoices[0].amount_due) == pytest.approx(19.92)
 
 
+@pytest.mark.contract_exempt("xero-python itself sends read-only defaults (HasAttachments)")
 def test_sdk_sees_errors_as_its_exceptions(sdk: Any) -> None:
     from xero_python.accounting import Contact, Invoice, Invoices, LineItem
     from xero_python.exceptions import AccountingBadRequestException, NotFoundException

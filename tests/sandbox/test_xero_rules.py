@@ -56,6 +56,7 @@ def test_contact_name_unique_among_active_contacts(xero_sandbox: XeroSandbox, xe
     assert xero_http.put("/Contacts", {"Contacts": [{"Name": "Existing Customer Ltd"}]}).status_code == 200
 
 
+@pytest.mark.contract_exempt("sends a ContactNumber over the schema's 50 characters on purpose")
 def test_contact_number_at_most_fifty_characters(xero_http: XeroHttp) -> None:
     long = xero_http.put("/Contacts", {"Contacts": [{"Name": "Long Number", "ContactNumber": "x" * 51}]},
                          check=False)  # the spec itself forbids the request
@@ -256,6 +257,7 @@ def test_failed_element_leaves_no_new_contact_behind(xero_sandbox: XeroSandbox, 
     assert all(c.name != "Brand New Client" for c in xero_sandbox.contacts(CLINIC))
 
 
+@pytest.mark.contract_exempt("sends If-Modified-Since in RFC 1123 form; the document types it an ISO date-time")
 def test_if_modified_since_returns_what_changed(xero_sandbox: XeroSandbox, xero_http: XeroHttp) -> None:
     first = _create(xero_http, invoice_json("PV-M1"))[0]
     xero_sandbox.clock.advance(60)
@@ -273,11 +275,27 @@ def test_if_modified_since_returns_what_changed(xero_sandbox: XeroSandbox, xero_
     assert len(payments) == 1
     contact = xero_sandbox.contacts(CLINIC)[0]
     xero_sandbox.clock.advance(60)
-    later = xero_sandbox.clock.now()
+    later = xero_sandbox.clock.now().replace(microsecond=0)  # to the second, as Xero documents the header
     assert xero_http.get("/Contacts", headers={"If-Modified-Since": later.isoformat()}).json()["Contacts"] == []
     xero_sandbox.edit_contact(CLINIC, contact.contact_id, email="new@example.com")
     changed = xero_http.get("/Contacts", headers={"If-Modified-Since": later.isoformat()}).json()["Contacts"]
     assert [c["EmailAddress"] for c in changed] == ["new@example.com"]
+
+
+def test_if_modified_since_finer_than_a_second_is_read_rounded_up(
+    xero_sandbox: XeroSandbox, xero_http: XeroHttp
+) -> None:
+    """Xero documents the header to the second; a fraction is read the strictest way, so a client whose cursor
+    is finer than a second misses a change made earlier in that second, as it might at Xero."""
+    contact = xero_sandbox.contacts(CLINIC)[0]
+    xero_sandbox.clock.advance(60)
+    xero_sandbox.edit_contact(CLINIC, contact.contact_id, email="same.second@example.com")
+    (edited,) = [c for c in xero_sandbox.contacts(CLINIC) if c.contact_id == contact.contact_id]
+    second = edited.updated.replace(microsecond=0)
+    fraction = second + timedelta(microseconds=1)
+    for header, seen in ((second.isoformat(), True), (fraction.isoformat(), False)):
+        rows = xero_http.get("/Contacts", headers={"If-Modified-Since": header}).json()["Contacts"]
+        assert (contact.contact_id in {r["ContactID"] for r in rows}) is seen, header
 
 
 def test_paging_100_by_default_and_page_size(xero_http: XeroHttp) -> None:
@@ -371,3 +389,61 @@ def test_consent_hook_refuses_what_xero_would_refuse(xero_sandbox: XeroSandbox) 
         xero_sandbox.approve_consent(authorize_url(xero_sandbox, challenge, redirect="http://evil.example/cb"))
     denied = xero_sandbox.approve_consent(authorize_url(xero_sandbox, challenge), allow=False)
     assert "error=access_denied" in denied
+
+
+def _credit_note(number: str, **line: Any) -> dict[str, Any]:
+    return {"Type": "ACCRECCREDIT", "Contact": {"Name": "Jane Doe"}, "CreditNoteNumber": number,
+            "Date": "2024-06-02", "Status": "AUTHORISED", "LineAmountTypes": "Exclusive",
+            "LineItems": [{"Description": "Refund", "Quantity": 1, "UnitAmount": 40.0, "AccountCode": "200",
+                           "TaxType": "OUTPUT2", **line}]}
+
+
+@pytest.mark.parametrize("field", ["DiscountRate", "DiscountAmount"])
+def test_credit_notes_refuse_discounts(xero_sandbox: XeroSandbox, xero_http: XeroHttp, field: str) -> None:
+    """Xero's schema: "credit notes in Xero do not support discounts". A validation error in Xero's shape,
+    nothing saved; the same line without the discount goes."""
+    resp = xero_http.put("/CreditNotes", {"CreditNotes": [_credit_note("PV-CN-D", **{field: 10})]})
+    assert resp.status_code == 400
+    body = resp.json()
+    assert (body["ErrorNumber"], body["Type"]) == (10, "ValidationException")
+    assert _errors(resp) == [f"{field} is not supported on credit notes. Credit notes in Xero do not support "
+                             "discounts."]
+    assert xero_sandbox.credit_notes(CLINIC) == []
+    ok = xero_http.put("/CreditNotes", {"CreditNotes": [_credit_note("PV-CN-D")]})
+    assert ok.status_code == 200 and ok.json()["CreditNotes"][0]["Total"] == 48.0
+    # Invoices keep their discounts.
+    body = invoice_json("PV-D")
+    body["LineItems"][0]["DiscountRate"] = 10
+    assert _create(xero_http, body)[0]["Total"] == 108.0
+
+
+def test_a_line_tax_amount_is_taken_within_a_cent_of_xeros_own(xero_sandbox: XeroSandbox, xero_http: XeroHttp) -> None:
+    """Xero works out 20 % of 12.88 as 2.58; a TaxAmount of 2.57 is taken (the VAT the source system
+    worked out), 2.55 is refused with Xero's message, and nothing of that batch is saved."""
+    def body(number: str, tax: float) -> dict[str, Any]:
+        b = invoice_json(number)
+        b["LineItems"][0].update({"UnitAmount": 12.88, "TaxAmount": tax})
+        return b
+
+    taken = _create(xero_http, body("PV-T1", 2.57))[0]
+    assert (taken["LineItems"][0]["TaxAmount"], taken["TotalTax"], taken["Total"]) == (2.57, 2.57, 15.45)
+    far = xero_http.put("/Invoices", {"Invoices": [body("PV-T2", 2.55)]})
+    assert far.status_code == 400
+    assert _errors(far) == ["Tax amount 2.55 is incorrect for OUTPUT2 tax type, should be 2.58"]
+    assert [i.number for i in xero_sandbox.invoices(CLINIC)] == ["PV-T1"]
+    zero = body("PV-T3", 0.01)
+    zero["LineItems"][0]["TaxType"] = "ZERORATEDOUTPUT"
+    refused = xero_http.put("/Invoices", {"Invoices": [zero]})
+    assert refused.status_code == 400
+    assert _errors(refused) == ["Tax amount 0.01 is incorrect for ZERORATEDOUTPUT tax type, should be 0.00"]
+
+
+def test_a_request_url_longer_than_the_limit_is_answered_414(xero_sandbox: XeroSandbox, xero_http: XeroHttp) -> None:
+    from provet_xero_gui.sandbox.xero_server import MAX_URL_CHARS
+
+    where = " OR ".join(f'Name=="Client number {n}"' for n in range(200))
+    long = xero_http.get("/Contacts", params={"where": where}, check=False)
+    assert long.status_code == 414 and len(long.request.path_url) > MAX_URL_CHARS
+    assert long.json()["Title"] == "Request-URI Too Long"
+    short = xero_http.get("/Contacts", params={"where": " OR ".join(where.split(" OR ")[:20])})
+    assert short.status_code == 200

@@ -25,9 +25,7 @@ from provet_xero_gui.sandbox.seed import (
 )
 from provet_xero_gui.sandbox.xero_server import DEFAULT_REDIRECT_URIS, DEMO_CLIENT_ID, XeroSandbox
 
-SPECS = Path("/work/shared/specs/xero")
-if not SPECS.exists():  # the specs also travel with the repository checkout when there is one
-    SPECS = Path(__file__).resolve().parents[2] / "specs" / "xero"
+SPECS = Path(__file__).resolve().parents[1] / "contract" / "specs" / "xero"  # the project's copy, with its licence
 
 CLINIC = "6f1c2a9e-1d2b-4c3d-8e4f-5a6b7c8d9e01"
 OTHER = "0b7f5e3a-9c8d-4e2f-a1b0-c9d8e7f6a502"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers.cli import run_cli
 from helpers.connected import connect_profile
 
 from provet_xero_gui.provet.source import ProvetSource
@@ -344,8 +344,7 @@ def test_a_name_taken_in_xero_gets_the_provet_suffix(world: World) -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "provet_xero_gui", *args], capture_output=True, text=True,
-                          timeout=120)
+    return run_cli(*args)
 
 
 def test_conflicts_and_resolve_on_the_command_line(monkeypatch: pytest.MonkeyPatch, profile_home: Path) -> None:

@@ -419,3 +419,27 @@ def test_a_prepayment_falls_on_the_clinics_own_day_not_utcs(tmp_path: Path, monk
         clinic.sandbox.stop()
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_vat_per_vat_group_agrees_to_the_cent_when_xero_would_round_a_line_differently(tmp_path: Path) -> None:
+    """3 x 4.0109 with a 7 % surcharge: Provet books 12.87 + VAT 2.57; Xero, on its own, would make the line
+    12.88 + VAT 2.58. The line carries Provet's VAT, so Xero's VAT for the group is Provet's to the cent, and
+    only the sales line's cent goes to the rounding account."""
+    clinic = _open(tmp_path)
+    try:
+        on = date(2026, 9, 30)
+        inv = clinic.invoice(on, clinic.row("Flea spray", "4.0109", quantity="3", pc="7"))
+        assert (inv.total_vat, inv.total_with_vat) == (Decimal("2.57"), Decimal("15.44"))
+        clinic.sync()
+        doc = clinic.xero_doc(inv.id)
+        assert (doc.total_tax, doc.total) == (Decimal("2.57"), Decimal("15.44"))
+        report = clinic.tie_out(on, on)
+        day = _day(report, on)
+        vat = [line for line in day.compared if line.kind == "tax"]
+        assert vat and all(line.provet_total == line.xero_total for line in vat), [
+            (line.label, line.provet_total, line.xero_total) for line in vat]
+        assert not [d for line in vat for d in line.differences]
+        assert day.status == EQUAL
+    finally:
+        clinic.store.close()
+        clinic.sandbox.stop()

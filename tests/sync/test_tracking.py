@@ -31,9 +31,10 @@ RIVERSIDE = [{"Name": "Department", "Option": "Riverside"}]  # as Xero spells it
 
 
 def _rounding_rows() -> list[InvoiceRow]:
-    """Provet's total is a cent above what Xero computes for these rows: a rounding line is needed."""
+    """Provet's total is a cent above what Xero computes for these rows (its first row's net amount is): a
+    rounding line is needed."""
     row = provet_row(1, Decimal(1), Decimal("10.00"), Decimal(0), Decimal(20), False)
-    return [replace(row, sum_vat=Decimal("2.01"), sum_total=Decimal("12.01")),
+    return [replace(row, sum=Decimal("10.01"), sum_total=Decimal("12.01")),
             provet_row(2, Decimal(2), Decimal("3.50"), Decimal(-10), Decimal(20), False)]
 
 

@@ -83,10 +83,14 @@ def xero_total(doc: XeroDocument) -> Decimal:
     for line in doc.lines:
         amount = q2(line.quantity * line.unit_amount * (100 - (line.discount_rate or 0)) / 100)
         rate = rates[line.tax_type]
+        own = q2(amount * rate / (100 + rate)) if doc.line_amount_types == "Inclusive" else q2(amount * rate / 100)
+        if line.tax_amount is not None:  # Xero takes the given TaxAmount only within a cent of its own
+            assert abs(line.tax_amount - own) <= CENT
+            own = line.tax_amount
         if doc.line_amount_types == "Inclusive":
             total += amount
         else:
-            total += amount + q2(amount * rate / 100)
+            total += amount + own
     return total
 
 
@@ -115,8 +119,11 @@ def test_xero_total_equals_provet_total_to_the_cent(rows, gross: bool, credit: b
     rounding = [line for line in doc.lines if line.description == "Rounding"]
     assert len(rounding) <= 1
     assert all(abs(line.unit_amount) <= rounding_tolerance(prow) for line in rounding)
-    if all(pc <= 0 for _q, _p, pc, _v in rows):
-        assert not rounding  # discounts map onto DiscountRate exactly: only surcharges can need one
+    if not credit and all(pc <= 0 for _q, _p, pc, _v in rows):
+        # discounts map onto DiscountRate exactly: only surcharges (and a credit note's discounts) can need one
+        assert not rounding
+    if credit:
+        assert all(line.discount_rate is None for line in doc.lines)  # Xero: no discounts on credit notes
 
 
 def test_invoice_payload_fields() -> None:
@@ -131,7 +138,7 @@ def test_invoice_payload_fields() -> None:
     line = body["LineItems"][0]
     assert line == {
         "Description": "Item 1", "Quantity": 2.0, "UnitAmount": 12.5, "AccountCode": "200",
-        "TaxType": "OUTPUT2", "DiscountRate": 10.0,
+        "TaxType": "OUTPUT2", "DiscountRate": 10.0, "TaxAmount": 4.5,
     }
 
 
@@ -196,3 +203,33 @@ def test_a_large_difference_is_held_not_hidden_in_a_rounding_line() -> None:
     inv = invoice([broken], total_with_vat=Decimal("15.00"))
     hold = translate(inv, [broken], "c", MAPPING, GROUPS, XERO)
     assert isinstance(hold, Hold) and hold.cause == "amounts_differ"
+
+
+def test_a_credit_notes_discount_goes_into_the_unit_price_not_discount_rate() -> None:
+    """Xero's schema: credit notes do not support DiscountRate. The discount is folded into the price and the
+    rounding line keeps Provet's total to the cent."""
+    rows = [provet_row(1, Decimal(-3), Decimal("19.99"), Decimal("-12.5"), Decimal(20), False),
+            provet_row(2, Decimal(-1), Decimal("40"), Decimal(-100), Decimal(20), False)]
+    inv = invoice(rows, credit=True)
+    doc = translate(inv, rows, "c-1", MAPPING, GROUPS, XERO)
+    assert isinstance(doc, XeroDocument)
+    lines = doc.to_json()["LineItems"]
+    assert all("DiscountRate" not in line and "DiscountAmount" not in line for line in lines)
+    assert (lines[0]["Quantity"], lines[0]["UnitAmount"]) == (3.0, 17.4913)  # 19.99 less 12.5 %
+    assert lines[1]["UnitAmount"] == 0.0
+    # 3 x 19.99 x 0.875 = 52.47 + VAT 10.49, as Provet has it
+    assert doc.total == -inv.total_with_vat == xero_total(doc) == Decimal("62.96")
+
+
+def test_provets_vat_per_row_goes_as_the_lines_tax_amount_where_xero_takes_it() -> None:
+    """Xero would work out 2.58 VAT on this row (its line is 12.88 against Provet's 12.87); Provet says 2.57.
+    The line carries Provet's VAT, so Xero's VAT equals Provet's; the rounding line keeps the total."""
+    row = provet_row(1, Decimal(3), Decimal("4.0109"), Decimal(7), Decimal(20), False)
+    assert (row.sum, row.sum_vat) == (Decimal("12.87"), Decimal("2.57"))
+    inv = invoice([row])
+    doc = translate(inv, [row], "c-1", MAPPING, GROUPS, XERO)
+    assert isinstance(doc, XeroDocument)
+    assert doc.lines[0].tax_amount == Decimal("2.57") and doc.to_json()["LineItems"][0]["TaxAmount"] == 2.57
+    assert doc.total_tax == inv.total_vat == Decimal("2.57")
+    assert doc.total == xero_total(doc) == inv.total_with_vat
+

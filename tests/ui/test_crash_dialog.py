@@ -129,3 +129,30 @@ def test_the_hooks_are_put_back_when_the_app_stops(qtbot: QtBot) -> None:
     assert sys.excepthook == shell.crash_handler.handle
     shell.stop()
     assert (sys.excepthook, threading.excepthook) == before
+
+
+def test_the_report_is_saved_where_the_admin_chooses(qtbot: QtBot, tmp_path, monkeypatch) -> None:
+    """Save report… asks where (the file dialog) and writes the report there; a folder that can't be
+    written to is said in plain words, and the report stays in the dialog."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from provet_xero_gui.ui.crash_dialog import CrashDialog
+
+    dialog = CrashDialog()
+    qtbot.addWidget(dialog)
+    dialog.add_report("provet-xero 1.0\n\nSomething happened.\n")
+    dialog.show()
+    target = tmp_path / "report.txt"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert target.read_text(encoding="utf-8") == dialog.report_text
+    assert dialog.copied_label.text() == f"The report was saved as {target}."
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "no" / "r.txt"), ""))
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.copied_label.text().startswith("The report could not be saved there: ")
+    assert "Something happened." in dialog.report_text
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))  # the admin cancelled
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.copied_label.text().startswith("The report could not be saved there: ")

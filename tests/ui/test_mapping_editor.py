@@ -128,8 +128,9 @@ def _drag_and_drop(page: SectionPage, code: str, pos: QPoint) -> tuple[bool, QDr
     assert mime is not None and mime.hasFormat(TARGET_MIME)
     viewport = page.table.viewport()
     actions, buttons, mods = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    QApplication.sendEvent(viewport, QDragEnterEvent(QPointF(pos), actions, mime, buttons, mods))
-    move = QDragMoveEvent(QPointF(pos), actions, mime, buttons, mods)
+    # Qt 6 takes a QPoint for drag-enter and drag-move events and a QPointF for the drop (PySide6 6.11 insists).
+    QApplication.sendEvent(viewport, QDragEnterEvent(pos, actions, mime, buttons, mods))
+    move = QDragMoveEvent(pos, actions, mime, buttons, mods)
     QApplication.sendEvent(viewport, move)
     drop = QDropEvent(QPointF(pos), actions, mime, buttons, mods)
     QApplication.sendEvent(viewport, drop)
