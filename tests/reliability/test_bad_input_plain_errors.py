@@ -43,7 +43,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 
 def _plain(err: str) -> None:
-    assert err.startswith("provet-xero: ") and "Traceback" not in err and "Errno" not in err, err
+    assert "provet-xero: " in err and "Traceback" not in err and "Errno" not in err, err
     assert "unexpected error" not in err and "Error(" not in err, err
 
 
