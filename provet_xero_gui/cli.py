@@ -348,14 +348,20 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def _read_text(name: str) -> str:
+    from provet_xero_gui.sync.mapping import MAX_MAPPING_BYTES, MappingError, read_mapping_file
+
     if name == "-":
-        return sys.stdin.read() if sys.stdin else ""
+        text = sys.stdin.read(MAX_MAPPING_BYTES + 1) if sys.stdin else ""
+        if len(text) > MAX_MAPPING_BYTES:
+            raise CliError("standard input is too large to be a mapping file (a mapping is a few kB). Nothing was "
+                           "changed.")
+        return text
     try:
-        return Path(name).read_text(encoding="utf-8")
+        return read_mapping_file(name)
+    except MappingError as exc:
+        raise CliError(f"{exc}. Nothing was changed.") from None
     except FileNotFoundError:
         raise CliError(f"there is no file {name}") from None
-    except UnicodeDecodeError:
-        raise CliError(f"{name} is not a text file (UTF-8 JSON expected)") from None
     except OSError as exc:
         raise CliError(f"{name} cannot be read: {exc.strerror or exc}") from None
 
@@ -1071,6 +1077,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _drop_stdout()
         return EXIT_BROKEN_PIPE
+    except OSError as exc:  # the profile's disk full or read-only, a folder where a file belongs: plain words
+        from provet_xero_gui.private import plain_os_error
+
+        log.debug("file error", exc_info=True)
+        print(f"provet-xero: {plain_os_error(exc)}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
 
 
 def _drop_stdout() -> None:

@@ -21,6 +21,7 @@ from typing import Any
 import platformdirs
 
 from provet_xero_gui.oslock import exclusive
+from provet_xero_gui.private import private_dir, tighten
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,11 @@ class AppPaths:
         return self.log_dir / "provet-xero.log"
 
     def ensure(self) -> AppPaths:
+        """The folders, private to this user (0700, files 0600; see private.py), also when they already were
+        there: a profile an older version made readable to others is tightened here, at every start."""
         for d in (self.config_dir, self.data_dir, self.log_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            private_dir(d)
+            tighten(d)
         return self
 
     @classmethod

@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from provet_xero_gui.private import private_file
+
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
@@ -272,6 +274,9 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        for private in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if private == path or private.exists():
+                private_file(private)  # 0600 before SQLite opens it; SQLite gives -wal/-shm the same mode
         self._lock = threading.RLock()
         try:
             self._db = sqlite3.connect(

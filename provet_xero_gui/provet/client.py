@@ -22,13 +22,17 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3
 
 from provet_xero_gui.provet.limits import ProvetLimiter, call_cost
 
 log = logging.getLogger(__name__)
 
 API_PATH = "api/0.1/"
-TIMEOUT = (10, 60)  # connect, read
+TIMEOUT = (10, 60)  # connect, read: each wait for a byte
+REQUEST_DEADLINE_SECONDS = 120.0  # the whole answer, however slowly it comes (an answer dripping a byte a second)
+READ_CHUNK = 64 * 1024
+MAX_PAGES = 10_000  # a list with no usable count is still not read for ever
 MAX_ATTEMPTS = 6
 TOKEN_ATTEMPTS = 3
 MAX_WAIT_SECONDS = 120.0
@@ -68,6 +72,14 @@ class ProvetRefusedError(ProvetError):
 
 class ProvetUncertainWriteError(ProvetError):
     """A write was sent but its answer was lost (dropped connection, timeout, 5xx): it may have been saved."""
+
+
+class ProvetForeignLinkError(ProvetError):
+    """An answer pointed somewhere other than the configured instance; nothing was sent there."""
+
+
+class _TooSlow(Exception):
+    """The whole answer did not arrive within the request's deadline."""
 
 
 def normalise_instance_url(url: str) -> str:
@@ -197,8 +209,11 @@ class ProvetClient:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         limiter: ProvetLimiter | None = None,
+        request_deadline: float = REQUEST_DEADLINE_SECONDS,
     ) -> None:
         self.instance_url = normalise_instance_url(instance_url)
+        self._origin = _origin(self.instance_url)
+        self.request_deadline = request_deadline  # seconds for a whole answer, on the real clock
         self.api_url = self.instance_url + API_PATH
         self._client_id = client_id
         self._secret = client_secret
@@ -229,13 +244,15 @@ class ProvetClient:
         url = self.instance_url + "oauth2/token/"
         for attempt in range(1, TOKEN_ATTEMPTS + 1):
             try:
-                resp = self._session.post(
+                resp = self._send(
+                    "POST",
                     url,
                     data={"grant_type": "client_credentials", "scope": "restapi"},
                     auth=(self._client_id, self._secret),
-                    timeout=TIMEOUT,
                     allow_redirects=False,
                 )
+            except _TooSlow:
+                raise self._too_slow(url) from None
             except requests.RequestException as exc:
                 if attempt == TOKEN_ATTEMPTS or _never_sent(exc):
                     raise self._unreachable(exc) from None
@@ -245,6 +262,8 @@ class ProvetClient:
                 self._backoff(attempt)
                 continue
             break
+        if resp.status_code >= 500:
+            raise ProvetError(_unavailable(resp.status_code))
         if resp.status_code in (400, 401):
             raise ProvetAuthError(
                 "Provet refused the client id or secret. Check both in Provet (Settings → Integrations) "
@@ -290,7 +309,7 @@ class ProvetClient:
         `idempotent` (default: true for GET/HEAD/PUT/DELETE) says whether the call may be sent again when
         its answer is lost; when it may not, a lost answer raises `ProvetUncertainWriteError`."""
         method = method.upper()
-        url = path if path.startswith("http") else self.api_url + path.lstrip("/")
+        url = self._url(path)
         safe = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS") if idempotent is None else idempotent
         resource = _endpoint(url, self.api_url).strip("/")
         cost = call_cost(method, url, params)
@@ -299,9 +318,12 @@ class ProvetClient:
             with self.limiter.slot(method, resource, cost) as slot:
                 headers = {"Authorization": f"Bearer {self._bearer()}", "Accept": "application/json"}
                 try:
-                    resp = self._session.request(
-                        method, url, params=_encode_params(params), json=json, headers=headers, timeout=TIMEOUT
-                    )
+                    resp = self._send(method, url, params=_encode_params(params), json=json, headers=headers)
+                except _TooSlow:
+                    self._count(method, url, 0, cost)
+                    if not safe:
+                        raise self._uncertain(method, url) from None
+                    raise self._too_slow(url) from None  # not tried again: it would hang as long once more
                 except requests.RequestException as exc:
                     sent = not _never_sent(exc)
                     if not sent:
@@ -353,6 +375,8 @@ class ProvetClient:
             raise ProvetNotFoundError(f"Provet has no {_short(url)} (HTTP 404).")
         if status == 429:
             raise ProvetError("Provet's rate limit was still in force after several waits; try again later.")
+        if status >= 500:
+            raise ProvetError(_unavailable(status))
         if not _is_json(resp):
             raise ProvetError(
                 f"Provet answered {_short(url)} with something that is not JSON (HTTP {status}); "
@@ -374,20 +398,39 @@ class ProvetClient:
     def iter_pages(self, path: str, params: dict[str, Any] | None = None, page_size: int = 50) -> Iterator[dict]:
         """Every result of a list endpoint in id order, following `next` (page sizes within the endpoint's
         default cost). Asks for `ordering=id` and checks that the ids rise and that what was read adds up to
-        the list's `count` (provet-api.md); when either fails, `ProvetOrderError` stops the read."""
+        the list's `count` (provet-api.md); when either fails, `ProvetOrderError` stops the read.
+
+        `next` is followed only on the instance's own scheme, host and port (see `_url`). A list that points
+        back to a page already read, or to more pages than its `count` can fill, is a loop: a plain
+        ProvetError instead of reading for ever."""
         params = {**(params or {}), "page_size": page_size, "ordering": "id"}
         data = self.get(path, params)
         check = ListCheck(_resource(self.api_url + path.lstrip("/")) or _short(path))
+        seen: set[str] = set()
+        pages, allowed = 1, MAX_PAGES
         while True:
             results = data.get("results") if isinstance(data, dict) else None
             if not isinstance(results, list):
                 raise ProvetError(f"Provet's list {_short(path)} had no 'results'; its answer was not understood.")
-            check.page(data.get("count"), results)
+            count = data.get("count")
+            check.page(count, results)
+            if pages == 1 and isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+                per_page = max(1, min(page_size, len(results) or page_size))
+                allowed = min(MAX_PAGES, -(-count // per_page) + 1)  # one spare: a record added while reading
             yield from results
             nxt = data.get("next")
             if not nxt:
                 check.finished()
                 return
+            if not isinstance(nxt, str) or nxt in seen or pages >= allowed:
+                raise ProvetError(
+                    f"Provet's list {_short(path)} kept pointing to more pages ({pages} read"
+                    + (f" for {count} results" if isinstance(count, int) else "")
+                    + "), as if it went round in a loop; provet-xero stopped reading it. Try again later; if it "
+                    "keeps happening, report it to Provet's support."
+                )
+            seen.add(nxt)
+            pages += 1
             data = self.get(nxt)
 
     def check(self) -> ProvetCheck:
@@ -399,6 +442,57 @@ class ProvetClient:
         return ProvetCheck(self.instance_url, count)
 
     # --- helpers --------------------------------------------------------------------------------------
+    def _url(self, path: str) -> str:
+        """The full URL of `path`: relative to the API, or a full link Provet gave (a list's `next`).
+
+        A full link must be on the instance's own scheme, host and port: the bearer token never goes to
+        another host, and never over plain http when the instance is https (a proxy rewriting links)."""
+        parts = urlsplit(path)
+        if not (parts.scheme or parts.netloc or path.startswith("//")):
+            return self.api_url + path.lstrip("/")
+        if _origin(path) != self._origin:
+            where = f"{parts.scheme or '?'}://{parts.hostname or '?'}" + (f":{parts.port}" if _port(parts) else "")
+            raise ProvetForeignLinkError(
+                f"Provet's answer pointed to another address ({where}) instead of {self.instance_url}; "
+                "provet-xero sends Provet's sign-in only to the instance address, so it stopped. Check the "
+                "instance address, and any proxy between this computer and Provet."
+            )
+        return path
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One HTTP exchange whose whole answer must arrive within `request_deadline` (the read timeout
+        counts each wait for a byte, so an answer dripping slowly would otherwise never time out)."""
+        deadline = time.monotonic() + self.request_deadline
+        resp = self._session.request(method, url, timeout=TIMEOUT, stream=True, **kwargs)
+        chunks: list[bytes] = []
+        try:
+            while True:
+                if time.monotonic() > deadline:
+                    raise _TooSlow()
+                try:
+                    chunk = resp.raw.read1(READ_CHUNK, decode_content=True)
+                except urllib3.exceptions.ReadTimeoutError as exc:
+                    raise requests.exceptions.ReadTimeout(str(exc)) from None
+                except (urllib3.exceptions.HTTPError, OSError) as exc:
+                    raise requests.exceptions.ChunkedEncodingError(str(exc)) from None
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except BaseException:
+            resp.close()
+            raise
+        resp._content = b"".join(chunks)  # what requests' own reading would have kept
+        resp._content_consumed = True
+        return resp
+
+    def _too_slow(self, url: str) -> ProvetUnreachableError:
+        host = urlsplit(self.instance_url).netloc
+        return ProvetUnreachableError(
+            f"Provet's answer to {_short(url)} came too slowly: it was not complete after "
+            f"{self.request_deadline:.0f} seconds, so provet-xero stopped waiting. Nothing is lost; the sync "
+            f"tries again next time. If it keeps happening, check this computer's connection to {host}."
+        )
+
     def _unreachable(self, exc: requests.RequestException) -> ProvetUnreachableError:
         host = urlsplit(self.instance_url).netloc
         if isinstance(exc, requests.exceptions.SSLError):
@@ -456,6 +550,31 @@ def _never_sent(exc: requests.RequestException) -> bool:
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
         return type(reason).__name__ == "NewConnectionError"
     return False
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme, -1)
+
+
+def _port(parts: Any) -> int | None:
+    try:
+        return parts.port
+    except ValueError:
+        return None
+
+
+def _unavailable(status: int) -> str:
+    return (
+        f"Provet is unavailable (HTTP {status}): its server answered with an error page instead of data. "
+        "This is usually maintenance or a passing fault at Provet; nothing is lost, the sync tries again later."
+    )
 
 
 def _retry_after(resp: requests.Response) -> float:

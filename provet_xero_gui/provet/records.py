@@ -120,6 +120,31 @@ class _Reader:
         except ValueError:
             raise self._fail(field, f"is not a date: {v[:40]!r}") from None
 
+    def document_number(self, field: str) -> str:
+        """A part of a document number: text that reads the same everywhere, or RecordError.
+
+        Xero shows and searches it as the accountant types it; a character that cannot be seen, that turns
+        the text around it backwards, or markup would make `INV-1042` look like another number (or run as
+        code where it is shown as a web page), so such a number is held, never cleaned into another one."""
+        value = self.str(field)
+        hidden = sorted({f"U+{ord(c):04X}" for c in _HIDDEN.findall(value)})
+        if hidden:
+            raise self._fail(field, "holds invisible or direction-changing characters "
+                                    f"({', '.join(hidden)}), so it would not read the same in Xero; correct it "
+                                    "in Provet")
+        if _MARKUP.search(value):
+            raise self._fail(field, "holds markup (< or >), which a document number never has; correct it in "
+                                    "Provet")
+        return value
+
+    def sane_date(self, field: str, required: bool = True) -> date | None:
+        """A date within EARLIEST_DATE..LATEST_DATE: 9999-12-31 or 0001-01-01 is a mistake, not a date to book."""
+        value = self.date(field, required)
+        if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise self._fail(field, f"is {value.isoformat()}, outside the years {EARLIEST_DATE.year}–"
+                                    f"{LATEST_DATE.year} the books can take; correct it in Provet")
+        return value
+
     def datetime(self, field: str, required: bool = True) -> datetime | None:
         v = self.raw(field, required)
         if v is None or v == "":
@@ -150,6 +175,14 @@ class _Reader:
 # Control characters (other than tab and newline), and half an emoji: a lone UTF-16 surrogate, which JSON can
 # carry (`"\ud83d"`, an emoji cut in two by a system that counts UTF-16) but no text encoding can write.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+# Bidirectional embeddings, overrides and isolates, and zero-width characters (space, joiners, word joiner,
+# invisible operators, byte-order mark, Arabic letter mark, Mongolian vowel separator).
+_HIDDEN = re.compile("[\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_MARKUP = re.compile(r"[<>]")
+EARLIEST_DATE = date(1970, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
 
 
 def _clean(text: str) -> str:
@@ -386,11 +419,11 @@ class Invoice:
         r = _Reader(data, f"invoice {data.get('id') if isinstance(data, dict) else '?'}")
         return cls(
             id=r.int("id"),
-            invoice_number=r.str("invoice_number"),
-            invoice_prefix=r.str("invoice_prefix"),
+            invoice_number=r.document_number("invoice_number"),
+            invoice_prefix=r.document_number("invoice_prefix"),
             status=r.int("status"),
-            invoice_date=r.date("invoice_date", required=False),
-            invoice_due_date=r.date("invoice_due_date", required=False),
+            invoice_date=r.sane_date("invoice_date", required=False),
+            invoice_due_date=r.sane_date("invoice_due_date", required=False),
             modified=r.datetime("modified", required=False),
             client_id=r.link("client"),
             department_id=r.link("department"),

@@ -21,6 +21,14 @@ class Faults:
     - drop_next_writes: the next N writes are dropped after commit (deterministic, for tests).
     - fail_next: the next N requests get a 500 before they do anything.
     - rate_limit_next: the next N requests get a 429 (Retry-After: 1) before they do anything.
+    - retry_after: the Retry-After (seconds) of those fault 429s (e.g. 3600: "come back in an hour").
+    - error_html: the fault 5xx answers are an HTML page (as a load balancer's maintenance page is), not JSON.
+    - drip: seconds (real time) between the bytes of every answer's body: an answer that drips a byte at a
+      time, each byte well within any read timeout, the whole far beyond any sane wait.
+    - page_loop: lists whose `next` never ends (Provet lists): "same" points `next` back at the page just
+      served; "endless" serves the first page's results again under an ever larger page number.
+    - foreign_next: a base URL (e.g. "http://127.0.0.1:9") that Provet lists' `next` links point to instead
+      of the instance's own address, as a hostile answer or a proxy rewriting links would.
     """
 
     latency: float = 0.0
@@ -30,6 +38,11 @@ class Faults:
     drop_next_writes: int = 0
     fail_next: int = 0
     rate_limit_next: int = 0
+    retry_after: int = 1
+    error_html: bool = False
+    drip: float = 0.0
+    page_loop: str = ""
+    foreign_next: str = ""
     seed: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -46,6 +59,11 @@ class Faults:
             self.drop_next_writes = 0
             self.fail_next = 0
             self.rate_limit_next = 0
+            self.retry_after = 1
+            self.error_html = False
+            self.drip = 0.0
+            self.page_loop = ""
+            self.foreign_next = ""
 
     def should_fail(self) -> bool:
         with self._lock:

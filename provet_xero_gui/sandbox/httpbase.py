@@ -28,6 +28,10 @@ from provet_xero_gui.sandbox.faults import CallCounter, Faults
 log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+UNAVAILABLE_PAGE = (
+    "<!doctype html><html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1>"
+    "<p>The server is temporarily unable to service your request (sandbox fault).</p></body></html>"
+)
 
 # Watchers of every exchange any sandbox server in this process answers: (server name, request, answer or
 # None when the connection was dropped). The contract checks of the test suite (tests/contract) hang here;
@@ -125,6 +129,7 @@ class Response:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    drip: float = 0.0  # seconds between the body's bytes (the `drip` fault)
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -247,11 +252,14 @@ class SandboxServer:
         if faultable and self.faults.latency:
             time.sleep(self.faults.latency)
         if faultable and self.faults.should_fail():
+            if self.faults.error_html:
+                return Response.html(UNAVAILABLE_PAGE, 503, {"Retry-After": "120"}), route.name
             unavailable = {"detail": "Service temporarily unavailable (sandbox fault)."}
             return Response.json(unavailable, 503), route.name
         if faultable and self.faults.should_rate_limit():
             limited = {"detail": "Too many requests (sandbox fault)."}
-            return Response.json(limited, 429, {"Retry-After": "1", "X-Rate-Limit-Problem": "minute"}), route.name
+            headers = {"Retry-After": str(self.faults.retry_after), "X-Rate-Limit-Problem": "minute"}
+            return Response.json(limited, 429, headers), route.name
         try:
             resp = route.handler(req)
         except Exception:  # a sandbox bug must look like a server error, not hang the client
@@ -259,6 +267,8 @@ class SandboxServer:
             resp = Response.json({"detail": "Internal server error (sandbox)."}, 500)
         if faultable and resp.status < 400 and self.faults.should_drop(req.method):
             return None, route.name
+        if faultable and self.faults.drip > 0:
+            resp.drip = self.faults.drip
         return resp, route.name
 
 
@@ -316,8 +326,21 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(k, v)
             self.send_header("Content-Length", str(len(resp.body)))
             self.end_headers()
-            if self.command != "HEAD":
+            if self.command != "HEAD" and resp.drip > 0:
+                self._drip(resp.body, resp.drip)
+            elif self.command != "HEAD":
                 self.wfile.write(resp.body)
+
+        def _drip(self, body: bytes, every: float) -> None:
+            """The body a byte at a time; a client that gave up ends it (its connection is gone)."""
+            self.close_connection = True
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(every)
+            except OSError:
+                pass
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 

@@ -401,14 +401,21 @@ class ProvetSandbox:
             if (page - 1) * page_size >= MAX_OFFSET:
                 detail = f"Paging by offset stops at {MAX_OFFSET} results; page by id__gt=<last id> instead."
                 return Response.json({"detail": detail}, 400)
-            if page > num_pages:
+            loop = self.faults.page_loop
+            if page > num_pages and loop != "endless":
                 return Response.json({"detail": "Invalid page."}, 404)
-            chunk = matches[(page - 1) * page_size : page * page_size]
+            first = (page - 1) * page_size if page <= num_pages else 0  # "endless": page 1 over and over
+            chunk = matches[first : first + page_size]
             results = [self._render(resource, rec, expose) for rec in chunk]
+        nxt = self._page_link(req, page + 1) if page < num_pages else None
+        if loop == "same":
+            nxt = self._page_link(req, page)
+        elif loop == "endless":
+            nxt = self._page_link(req, page + 1)
         body = {
             "count": count,
             "num_pages": num_pages,
-            "next": self._page_link(req, page + 1) if page < num_pages else None,
+            "next": nxt,
             "previous": self._page_link(req, page - 1) if page > 1 else None,
             "results": results,
         }
@@ -419,7 +426,8 @@ class ProvetSandbox:
         if page > 1:
             pairs.append(("page", str(page)))
         query = urlencode(pairs)
-        return f"{self._server.base_url}{req.path}" + (f"?{query}" if query else "")
+        base = self.faults.foreign_next.rstrip("/") or self._server.base_url
+        return f"{base}{req.path}" + (f"?{query}" if query else "")
 
     def _detail(self, req: Request, resource: str) -> Response:
         expose = _exposed(req, resource)

@@ -6,17 +6,19 @@ when the pass cannot start at all, and returns the pass's result otherwise.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 
 from provet_xero_gui.credentials import CredentialsError
+from provet_xero_gui.private import plain_os_error
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.store import StoreError
 from provet_xero_gui.sync.context import NotConnected, open_connections
-from provet_xero_gui.sync.engine import SyncEngine
+from provet_xero_gui.sync.engine import PassStopped, SyncEngine
 from provet_xero_gui.sync.events import Event, EventSink, SyncResult
 from provet_xero_gui.sync.history import StoreLog
 from provet_xero_gui.sync.lock import LockHeld, ProfileLock
@@ -30,6 +32,27 @@ class CannotSync(Exception):
     """The pass could not start; the message says why and what to do."""
 
 
+def stoppable_sleep(should_stop: Callable[[], bool], tick: float = 0.2) -> Callable[[float], None]:
+    """A `sleep` for the clients' waits (429s, backoff, pacing) that Pause and Quit cut short: it raises
+    PassStopped as soon as `should_stop()` says so. When `should_stop` is an Event's `is_set` (the window's
+    worker), the wait wakes the moment the Event is set; otherwise it looks every `tick` seconds."""
+    owner = getattr(should_stop, "__self__", None)
+    event = owner if isinstance(owner, threading.Event) else threading.Event()
+    step = None if event is owner else tick
+
+    def sleep(seconds: float) -> None:
+        end = time.monotonic() + max(0.0, seconds)
+        while True:
+            if should_stop():
+                raise PassStopped("The sync was paused; it goes on from here next time.", "paused")
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            event.wait(left if step is None else min(step, left))
+
+    return sleep
+
+
 def run_sync(
     profile: Profile,
     *,
@@ -38,9 +61,11 @@ def run_sync(
     poll_xero: bool = True,
     should_stop: Callable[[], bool] = lambda: False,
     limiter: XeroLimiter | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> SyncResult:
+    """`sleep` defaults to one that Pause/Quit (`should_stop`) interrupt: no wait outlasts a stop."""
+    sleep = sleep or stoppable_sleep(should_stop)
     try:
         mapping = MappingFile(profile.paths.mapping_file).load()
     except MappingError as exc:
@@ -54,6 +79,8 @@ def run_sync(
         lock.acquire()
     except LockHeld as exc:
         raise CannotSync(str(exc)) from None
+    except OSError as exc:  # the profile read-only or full, `sync.lock` a folder
+        raise CannotSync(plain_os_error(exc)) from None
     try:
         with profile.store() as store:
             problem = binding_problem(store, profile)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication
 
 from provet_xero_gui import autostart
 from provet_xero_gui.crash_log import CrashLog, UncleanEnd
+from provet_xero_gui.private import PrivateRotatingFileHandler
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sync.daily_tieout import today_here
 from provet_xero_gui.sync.runner import run_sync
@@ -127,8 +128,7 @@ class AppShell(QObject):
 
 
 def _log_to_file(profile: Profile) -> None:
-    handler = logging.handlers.RotatingFileHandler(profile.paths.log_file, maxBytes=2_000_000, backupCount=3,
-                                                   encoding="utf-8")
+    handler = PrivateRotatingFileHandler(profile.paths.log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
     root = logging.getLogger()

@@ -47,6 +47,7 @@ from provet_xero_gui.sync.mapping import (
     MappingProblem,
     MappingUsage,
     parse_mapping_text,
+    read_mapping_file,
     suggest_mapping,
 )
 from provet_xero_gui.ui.mapping_models import (
@@ -708,7 +709,7 @@ class MappingEditor(QWidget):
         """Replace the mapping with a file's; a file that cannot be used changes nothing and says why."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_mapping_file(path)  # a device or a pipe is refused, not read for ever
             mapping = parse_mapping_text(text, path.name)
         except MappingError as exc:
             return self._say(f"Nothing was imported: {exc}.", error=True)

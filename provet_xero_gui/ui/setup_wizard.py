@@ -44,7 +44,14 @@ from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.client import ProvetCheck, ProvetClient
 from provet_xero_gui.setup import MappingSources, SetupState, Step, XeroSignIn
 from provet_xero_gui.sync import organisation
-from provet_xero_gui.sync.mapping import Mapping, MappingError, MappingProblem, parse_mapping_text, suggest_mapping
+from provet_xero_gui.sync.mapping import (
+    Mapping,
+    MappingError,
+    MappingProblem,
+    parse_mapping_text,
+    read_mapping_file,
+    suggest_mapping,
+)
 from provet_xero_gui.sync.organisation import OrganisationQuestion
 from provet_xero_gui.ui.background import Background
 from provet_xero_gui.xero.identity import IdentityClient, Tenant
@@ -316,8 +323,7 @@ class _SimpleMappingPanel(QWidget):
 
     def import_file(self, path: str) -> bool:
         try:
-            with open(path, encoding="utf-8") as fh:
-                mapping = parse_mapping_text(fh.read(), path)
+            mapping = parse_mapping_text(read_mapping_file(path), path)  # a device or a pipe is refused
         except (OSError, UnicodeDecodeError, MappingError) as exc:
             self.message.error(f"Nothing was imported: {exc}.")
             return False

@@ -42,7 +42,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 MAX_BACKOFF = 60.0
-TIMEOUT = (10, 90)
+TIMEOUT = (10, 90)  # connect, read: each wait for a byte
+REQUEST_DEADLINE_SECONDS = 180.0  # a whole answer, however slowly it comes
+READ_CHUNK = 64 * 1024
 PAGE_SIZE = 1000
 # Request URLs stay within MAX_URL_CHARS. Xero documents no URL limit; it answers 414 somewhere past 8,000
 # characters (docs/sandbox-differences.md), and the sandbox refuses past 4,096. A look-up by many names,
@@ -353,8 +355,10 @@ class XeroClient:
         *,
         limiter: XeroLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        request_deadline: float = REQUEST_DEADLINE_SECONDS,
     ) -> None:
         self.tenant_id = tenant_id
+        self.request_deadline = request_deadline  # seconds for a whole answer, on the real clock
         self._tokens = tokens
         self.limiter = limiter or XeroLimiter(sleep=sleep)
         self._sleep = sleep
@@ -400,6 +404,7 @@ class XeroClient:
             with self._calls_lock:
                 self.calls[name] += 1
             try:
+                deadline = time.monotonic() + self.request_deadline
                 resp, _status, headers = method(
                     self.tenant_id,
                     _return_http_data_only=False,
@@ -408,7 +413,7 @@ class XeroClient:
                     **kwargs,
                 )
                 self.limiter.after_call(headers or {})
-                return _decode(resp.data)
+                return _decode(_read_within(resp, deadline, name, self.request_deadline))
             except ApiException as exc:
                 headers = exc.headers or {}
                 self.limiter.after_call(headers)
@@ -747,6 +752,26 @@ def fit_in_url(terms: Sequence[str], joiner: str = " OR ", room: int = LIST_ROOM
 
 def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _read_within(resp: Any, deadline: float, name: str, allowed: float) -> bytes | None:
+    """The whole body by `deadline` (the read timeout counts each wait for a byte, not the answer): an answer
+    dripping slowly ends as a lost answer (the request may have been carried out), not tried again."""
+    if not hasattr(resp, "read1"):
+        return resp.data
+    chunks: list[bytes] = []
+    while True:
+        if time.monotonic() > deadline:
+            resp.close()
+            raise XeroApiError(
+                f"Xero's answer to {name} came too slowly: it was not complete after {allowed:.0f} seconds, so "
+                "provet-xero stopped waiting. Nothing is lost; it is checked and tried again on the next sync.",
+                lost=True,
+            )
+        chunk = resp.read1(READ_CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def _decode(body: bytes | None) -> Any:

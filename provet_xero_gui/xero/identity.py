@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+import urllib3
 
 from provet_xero_gui.credentials import XeroTokenSet
 from provet_xero_gui.settings import Endpoints
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = (10, 30)
+TIMEOUT = (10, 30)  # connect, read: each wait for a byte
+REQUEST_DEADLINE_SECONDS = 60.0  # a whole answer, however slowly it comes
 
 
 class XeroAuthError(Exception):
@@ -39,6 +41,10 @@ class XeroAnswerLost(XeroAuthError):
     """The request may have reached Xero but no usable answer came back (network cut, timeout, 5xx)."""
 
 
+class XeroSignInBusy(XeroAuthError):
+    """Xero's sign-in service said "too many requests" (429): nothing was done, try again later."""
+
+
 @dataclass(frozen=True)
 class Tenant:
     connection_id: str
@@ -56,7 +62,9 @@ class IdentityClient:
         *,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
+        request_deadline: float = REQUEST_DEADLINE_SECONDS,
     ) -> None:
+        self.request_deadline = request_deadline
         if not client_id:
             raise XeroAuthError(
                 "This copy of provet-xero has no Xero app client id. Set PROVET_XERO_XERO_CLIENT_ID to the "
@@ -131,11 +139,21 @@ class IdentityClient:
     def _token_request(self, form: dict[str, str]) -> XeroTokenSet:
         grant = form["grant_type"]
         try:
-            resp = self._session.post(f"{self.identity_url}/connect/token", data=form, timeout=TIMEOUT)
+            resp = self._session.post(f"{self.identity_url}/connect/token", data=form, timeout=TIMEOUT, stream=True)
+            _read_within(resp, time.monotonic() + self.request_deadline)
+        except _TooSlow:
+            raise XeroAnswerLost(
+                f"Xero's sign-in service answered too slowly (not complete after {self.request_deadline:.0f} "
+                "seconds)."
+            ) from None
         except requests.RequestException:
             raise XeroAnswerLost("Xero's sign-in service did not answer.") from None
         if resp.status_code >= 500:
-            raise XeroAnswerLost(f"Xero's sign-in service failed (HTTP {resp.status_code}).")
+            status = resp.status_code
+            raise XeroAnswerLost(f"Xero is unavailable right now: its sign-in service answered HTTP {status}.")
+        if resp.status_code == 429:
+            raise XeroSignInBusy("Xero is busy right now: its sign-in service answered that there were too many "
+                                 "requests.")
         if resp.status_code != 200:
             error = _oauth_error(resp)
             if error == "invalid_grant":
@@ -158,6 +176,31 @@ class IdentityClient:
             raise XeroAuthError(
                 "Xero's sign-in answer had no refresh token; the app needs the offline_access scope."
             ) from None
+
+
+class _TooSlow(Exception):
+    pass
+
+
+def _read_within(resp: requests.Response, deadline: float) -> None:
+    """Read the whole body by `deadline` (the read timeout counts each wait for a byte, not the answer)."""
+    chunks: list[bytes] = []
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                raise _TooSlow()
+            try:
+                chunk = resp.raw.read1(64 * 1024, decode_content=True)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise requests.exceptions.ConnectionError(str(exc)) from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except BaseException:
+        resp.close()
+        raise
+    resp._content = b"".join(chunks)
+    resp._content_consumed = True
 
 
 def _json(resp: requests.Response) -> Any:

@@ -13,10 +13,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60.0
+MAX_WAIT_SECONDS = 300.0  # a Retry-After longer than this stops the pass instead of holding the lock asleep
 
 
 class DayLimitLow(Exception):
@@ -30,6 +32,35 @@ class DayLimitLow(Exception):
         )
         self.remaining = remaining
         self.resume_in = resume_in
+
+
+class WaitTooLong(DayLimitLow):
+    """Xero asked for a wait longer than a pass should sit idle holding the sync lock (Retry-After: 3600):
+    the pass stops, and the message says when the sync goes on by itself. `resume_at` is aware (UTC)."""
+
+    def __init__(self, retry_after: float, resume_at: datetime) -> None:
+        Exception.__init__(
+            self,
+            f"Xero asked provet-xero to wait {_duration(retry_after)} before its next call (too many calls). "
+            f"Rather than hold everything up, the sync stopped here; it goes on by itself after "
+            f"{_local_time(resume_at)}. Nothing is lost.",
+        )
+        self.remaining = 0
+        self.resume_in = retry_after
+        self.resume_at = resume_at
+
+
+def _duration(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    if minutes < 120:
+        return f"{minutes} minutes"
+    return f"{minutes / 60:.0f} hours"
+
+
+def _local_time(at: datetime) -> str:
+    """`19:42` today, `3 Dec 19:42` another day, in this computer's time zone."""
+    local, today = at.astimezone(), datetime.now().astimezone().date()
+    return local.strftime("%H:%M") if local.date() == today else local.strftime("%d %b %H:%M").lstrip("0")
 
 
 @dataclass(frozen=True)
@@ -48,8 +79,12 @@ class XeroLimiter:
         day_reserve: int = 50,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        max_wait: float = MAX_WAIT_SECONDS,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.per_minute = per_minute
+        self.max_wait = max_wait
+        self._now = now
         self.minute_reserve = minute_reserve
         self.day_reserve = day_reserve
         self._clock = clock
@@ -101,11 +136,15 @@ class XeroLimiter:
                 self.day_remaining = day
 
     def rate_limited(self, problem: str | None, retry_after: float) -> None:
-        """After a 429: a day limit ends the pass, a minute or concurrency limit waits as Xero says."""
+        """After a 429: a day limit ends the pass, a minute or concurrency limit waits as Xero says — unless
+        that is longer than `max_wait`: then the pass stops (`WaitTooLong`) with the time it goes on."""
         if problem == "day":
             with self._lock:
                 self.day_remaining = 0
             raise DayLimitLow(0, retry_after)
+        if retry_after > self.max_wait:
+            log.warning("Xero said too many calls (%s) and to wait %.0f s; stopping the pass", problem, retry_after)
+            raise WaitTooLong(retry_after, self._now() + timedelta(seconds=retry_after))
         log.warning("Xero said too many calls (%s); waiting %.0f s", problem or "minute", retry_after)
         self.waited_seconds += retry_after
         self._sleep(retry_after)

@@ -3,6 +3,8 @@
 No client secret exists in a desktop app, so the code is bound to this run by a PKCE S256 verifier and a
 random `state`. The browser comes back to `http://localhost:<port>/callback`; the listener binds to
 127.0.0.1 only, answers exactly one valid callback, and closes after success, cancel, error or timeout.
+Each connection is served on its own thread with its own timeout, so an idle connection (a browser opens
+spare ones to the same address) never holds up the real callback.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from socketserver import ThreadingMixIn
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from provet_xero_gui import redact
@@ -32,6 +35,7 @@ REDIRECT_PORTS: tuple[int, ...] = (47651, 47652, 47653, 47654, 47655)
 CALLBACK_PATH = "/callback"
 SCOPES = DEFAULT_XERO_SCOPES
 SIGN_IN_TIMEOUT_SECONDS = 300
+CONNECTION_TIMEOUT_SECONDS = 10.0  # one connection that sends nothing (a browser's preconnect) is dropped after this
 
 
 def redirect_uri(port: int) -> str:
@@ -104,7 +108,14 @@ class CallbackResult:
 class CallbackListener:
     """One-shot HTTP listener on 127.0.0.1 for Xero's redirect."""
 
-    def __init__(self, state: str, ports: Sequence[int] = REDIRECT_PORTS, *, scopes: str = SCOPES) -> None:
+    def __init__(
+        self,
+        state: str,
+        ports: Sequence[int] = REDIRECT_PORTS,
+        *,
+        scopes: str = SCOPES,
+        connection_timeout: float = CONNECTION_TIMEOUT_SECONDS,
+    ) -> None:
         if "offline_access" not in scopes.split():
             # Checked before anything is opened: without it Xero gives no refresh token, and the app would be
             # signed out after 30 minutes.
@@ -115,7 +126,11 @@ class CallbackListener:
             )
         self._state = state
         self._scopes = scopes
+        self.connection_timeout = connection_timeout
         self._done = threading.Event()
+        self._finish_lock = threading.Lock()
+        self._answering = 0  # requests being answered now (idle connections are not counted)
+        self._answered = threading.Condition()
         self._result: CallbackResult | None = None
         self._error: SignInError | None = None
         self._server = self._bind(ports)
@@ -140,9 +155,14 @@ class CallbackListener:
         while not self._done.is_set():
             self._server.handle_request()  # times out every 0.5 s to look at _done
 
-    def _finish(self, result: CallbackResult | None, error: SignInError | None) -> None:
-        self._result, self._error = result, error
-        self._done.set()
+    def _finish(self, result: CallbackResult | None, error: SignInError | None) -> bool:
+        """The first answer (or cancel/timeout) wins; False when one came first (connections run at once)."""
+        with self._finish_lock:
+            if self._done.is_set():
+                return False
+            self._result, self._error = result, error
+            self._done.set()
+            return True
 
     def cancel(self) -> None:
         if not self._done.is_set():
@@ -173,7 +193,14 @@ class CallbackListener:
     def close(self) -> None:
         self._done.set()
         self._thread.join(timeout=2)
+        with self._answered:  # the browser gets its page before the app (or the process) moves on
+            self._answered.wait_for(lambda: self._answering == 0, timeout=2)
         self._server.server_close()
+
+    def answering(self, delta: int) -> None:
+        with self._answered:
+            self._answering += delta
+            self._answered.notify_all()
 
     # Called on the listener thread for each request.
     def handle(self, path: str) -> tuple[int, str, str]:
@@ -200,14 +227,19 @@ class CallbackListener:
         if not code:
             self._finish(None, SignInError("Xero's answer had no authorization code. Try again."))
             return 400, "Sign-in not completed", "The answer had no authorization code."
-        self._finish(CallbackResult(code), None)
+        if not self._finish(CallbackResult(code), None):
+            return 404, "Not found", "This address is only for the provet-xero sign-in."
         # Not "signed in" yet: the code is still to be exchanged and the organisation chosen, and either can fail.
         return 200, "Xero answered", ("provet-xero is finishing the sign-in and shows there whether it worked. "
                                       "You can close this tab and return to provet-xero.")
 
 
-class _LoopbackServer(HTTPServer):
+class _LoopbackServer(ThreadingMixIn, HTTPServer):
+    """Each connection on its own (daemon) thread: an idle one never blocks the accept loop."""
+
     timeout = 0.5
+    daemon_threads = True
+    block_on_close = False  # closing never waits for a connection that is still idle
     # POSIX: SO_REUSEADDR lets a port whose last sign-in left TIME_WAIT connections be bound again, while
     # a port another program listens on is still refused. Windows' SO_REUSEADDR would allow stealing a port
     # in use, so there it stays off and SO_EXCLUSIVEADDRUSE is set instead.
@@ -221,18 +253,25 @@ class _LoopbackServer(HTTPServer):
 
 def _make_handler(listener: CallbackListener) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
+        timeout = listener.connection_timeout  # per connection: an idle one is dropped, not waited on for ever
+
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
             pass  # the query string holds the authorization code: never log it
 
         def do_GET(self) -> None:
-            status, title, text = listener.handle(self.path)
-            body = _PAGE.format(title=html.escape(title), text=text).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(body)
+            listener.answering(+1)
+            try:
+                status, title, text = listener.handle(self.path)
+                body = _PAGE.format(title=html.escape(title), text=text).encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+                self.wfile.flush()
+            finally:
+                listener.answering(-1)
 
     return _Handler

@@ -20,7 +20,13 @@ from collections.abc import Callable
 
 from provet_xero_gui.credentials import Credentials, CredentialsError, XeroTokenSet
 from provet_xero_gui.xero.client import XeroApiError
-from provet_xero_gui.xero.identity import IdentityClient, XeroAnswerLost, XeroConnectionEnded
+from provet_xero_gui.xero.identity import (
+    IdentityClient,
+    XeroAnswerLost,
+    XeroAuthError,
+    XeroConnectionEnded,
+    XeroSignInBusy,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +43,16 @@ class XeroTokensUnavailable(XeroApiError, CredentialsError):
 
     def __init__(self, message: str) -> None:
         XeroApiError.__init__(self, message)
+
+
+class XeroSignInUnavailable(XeroApiError, XeroAuthError):
+    """Xero's sign-in service was busy (429), unavailable (5xx) or silent when the tokens needed renewing: the
+    pass stops with "will retry" words (a `XeroApiError` the engine knows), not as an unexpected error."""
+
+    def __init__(self, message: str) -> None:
+        XeroApiError.__init__(
+            self, message + " The sync stopped here and tries again on its next pass; nothing is lost.", lost=True
+        )
 
 
 _NEW_PAIR_NOT_SAVED = (
@@ -98,10 +114,14 @@ class TokenManager:
 
     def _refresh(self, stored: XeroTokenSet) -> XeroTokenSet:
         try:
-            new = self._identity.refresh(stored.refresh_token)
-        except XeroAnswerLost:
-            log.warning("the Xero token refresh got no answer; trying once more within Xero's grace window")
-            new = self._identity.refresh(stored.refresh_token)
+            try:
+                new = self._identity.refresh(stored.refresh_token)
+            except XeroAnswerLost:
+                log.warning("the Xero token refresh got no answer; trying once more within Xero's grace window")
+                new = self._identity.refresh(stored.refresh_token)
+        except (XeroAnswerLost, XeroSignInBusy) as exc:
+            log.warning("Xero's sign-in service could not renew the tokens now: %s", exc)
+            raise XeroSignInUnavailable(str(exc)) from None
         except XeroConnectionEnded:
             log.warning("Xero no longer accepts the stored sign-in; the connection has ended")
             raise

@@ -150,3 +150,32 @@ def test_registered_ports_are_documented_in_the_readme() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     for port in REDIRECT_PORTS:
         assert f"http://localhost:{port}/callback" in readme
+
+
+def test_an_idle_connection_never_stalls_the_real_callback() -> None:
+    # A browser opens spare connections to the address it is about to load (a preconnect) and may send
+    # nothing on them; the real callback must still be answered at once (issue 17, point 7).
+    listener = CallbackListener("st4te", _free_ports(1))
+    out = _wait_in_thread(listener)
+    idle = [socket.create_connection(("127.0.0.1", listener.port)) for _ in range(3)]
+    half = socket.create_connection(("127.0.0.1", listener.port))
+    half.sendall(b"GET /callback?code=x")  # half a request line, then nothing
+    try:
+        r = requests.get(f"http://127.0.0.1:{listener.port}/callback?code=abc&state=st4te", timeout=5)
+        assert r.status_code == 200 and "You can close this tab" in r.text
+        out["thread"].join(5)
+        assert out["code"] == "abc"
+    finally:
+        for s in (*idle, half):
+            s.close()
+
+
+def test_an_idle_connection_is_dropped_after_its_timeout() -> None:
+    listener = CallbackListener("st4te", _free_ports(1), connection_timeout=0.2)
+    try:
+        idle = socket.create_connection(("127.0.0.1", listener.port))
+        idle.settimeout(10)  # a guard: the listener's own timeout ends it
+        assert idle.recv(1024) == b""  # closed by the listener, not held open
+        idle.close()
+    finally:
+        listener.close()

@@ -89,7 +89,7 @@ def test_an_html_page(stub: Stub, source: ProvetSource) -> None:
 
 def test_an_html_error_page(stub: Stub, source: ProvetSource) -> None:
     stub.answer("vatgroup", 502, "text/html", "<html><h1>502 Bad Gateway</h1></html>")
-    assert "not JSON (HTTP 502)" in _error(source)
+    assert "Provet is unavailable (HTTP 502)" in _error(source)  # not "check the instance address" (issue 17)
 
 
 def test_truncated_json(stub: Stub, source: ProvetSource) -> None:

@@ -335,6 +335,66 @@ def test_finalised_invoice_without_a_number_waits(world: World) -> None:
     world.assert_everything_else_once(inv.document_number)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("invoice_number", "1042\u202e", "U+202E"),  # right-to-left override: reads as another number
+        ("invoice_number", "10\u200b42", "U+200B"),  # zero-width space: looks like 1042, is not
+        ("invoice_prefix", "\u2066INV\u2069", "U+2066"),  # isolates
+        ("invoice_prefix", "\ufeffINV", "U+FEFF"),
+        ("invoice_number", "<b>1042</b>", "markup"),
+        ("invoice_number", "<script>alert(1)</script>", "markup"),
+    ],
+    ids=["rtl_override", "zero_width_space", "isolates", "bom", "bold", "script"],
+)
+def test_document_number_with_hidden_characters_or_markup_waits(
+    world: World, field: str, value: str, words: str
+) -> None:
+    # Issue 17, point 8: a number that would look like another one in Xero (or carry markup) is held.
+    inv, other = world.invoice(), world.invoice(rows=[row("Dental", "90.00")])
+    world.provet.tamper("invoice", inv.id, set={field: value})
+    assert world.sync().stopped is None
+    _clear_item(world, inv.id, "unreadable", field, words, "correct it in Provet")
+    item = world.item_for(inv.id)
+    assert value not in item.reason and value not in item.document  # the hostile text is never shown as is
+    numbers = world.numbers()
+    assert not [n for n in numbers if any(c in n for c in "\u202e\u200b\u2066\u2069\ufeff<>")], numbers
+    assert world.xero_invoice(other.document_number).total == other.total_with_vat  # the others still go
+    world.assert_everything_else_once(inv.document_number)
+
+
+@pytest.mark.parametrize(
+    ("dates", "field", "shown"),
+    [
+        ({"invoice_date": "9999-12-31", "invoice_due_date": "0001-01-01"}, "invoice_date", "9999-12-31"),
+        ({"invoice_due_date": "0001-01-01"}, "invoice_due_date", "0001-01-01"),
+        ({"invoice_date": "1900-01-01"}, "invoice_date", "1900-01-01"),
+    ],
+    ids=["dated_9999_due_0001", "due_0001", "dated_1900"],
+)
+def test_invoice_dated_far_outside_any_sane_range_waits(
+    world: World, dates: dict[str, str], field: str, shown: str
+) -> None:
+    inv, other = world.invoice(), world.invoice(rows=[row("Dental", "90.00")])
+    world.provet.tamper("invoice", inv.id, set=dates)
+    assert world.sync().stopped is None
+    _clear_item(world, inv.id, "unreadable", field, shown, "correct it in Provet")
+    assert world.xero_invoice(other.document_number).total == other.total_with_vat
+    world.assert_everything_else_once(inv.document_number)
+
+
+def test_a_held_document_number_goes_once_corrected_in_provet(world: World) -> None:
+    inv = world.invoice()
+    world.provet.tamper("invoice", inv.id, set={"invoice_number": inv.invoice_number + "\u202e"})
+    assert world.sync().stopped is None
+    assert world.item_for(inv.id).cause == "unreadable"
+    world.provet.clear_bad_answers()  # corrected in Provet
+    assert world.sync().stopped is None
+    assert world.xero_invoice(inv.document_number).total == inv.total_with_vat
+    assert not [a for a in world.attention() if a.provet_id == str(inv.id)]
+    world.assert_everything_else_once()
+
+
 def test_two_provet_invoices_under_one_number_the_second_waits(world: World) -> None:
     first, second = world.invoice(), world.invoice(rows=[row("Dental", "90.00")])
     world.provet.tamper(
