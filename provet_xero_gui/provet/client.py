@@ -22,8 +22,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
-import urllib3
 
+from provet_xero_gui.http_body import AnswerTooSlow, read_body_by
 from provet_xero_gui.provet.limits import ProvetLimiter, call_cost
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 API_PATH = "api/0.1/"
 TIMEOUT = (10, 60)  # connect, read: each wait for a byte
 REQUEST_DEADLINE_SECONDS = 120.0  # the whole answer, however slowly it comes (an answer dripping a byte a second)
-READ_CHUNK = 64 * 1024
 MAX_PAGES = 10_000  # a list with no usable count is still not read for ever
 MAX_ATTEMPTS = 6
 TOKEN_ATTEMPTS = 3
@@ -76,10 +75,6 @@ class ProvetUncertainWriteError(ProvetError):
 
 class ProvetForeignLinkError(ProvetError):
     """An answer pointed somewhere other than the configured instance; nothing was sent there."""
-
-
-class _TooSlow(Exception):
-    """The whole answer did not arrive within the request's deadline."""
 
 
 def normalise_instance_url(url: str) -> str:
@@ -251,7 +246,7 @@ class ProvetClient:
                     auth=(self._client_id, self._secret),
                     allow_redirects=False,
                 )
-            except _TooSlow:
+            except AnswerTooSlow:
                 raise self._too_slow(url) from None
             except requests.RequestException as exc:
                 if attempt == TOKEN_ATTEMPTS or _never_sent(exc):
@@ -319,7 +314,7 @@ class ProvetClient:
                 headers = {"Authorization": f"Bearer {self._bearer()}", "Accept": "application/json"}
                 try:
                     resp = self._send(method, url, params=_encode_params(params), json=json, headers=headers)
-                except _TooSlow:
+                except AnswerTooSlow:
                     self._count(method, url, 0, cost)
                     if not safe:
                         raise self._uncertain(method, url) from None
@@ -464,25 +459,7 @@ class ProvetClient:
         counts each wait for a byte, so an answer dripping slowly would otherwise never time out)."""
         deadline = time.monotonic() + self.request_deadline
         resp = self._session.request(method, url, timeout=TIMEOUT, stream=True, **kwargs)
-        chunks: list[bytes] = []
-        try:
-            while True:
-                if time.monotonic() > deadline:
-                    raise _TooSlow()
-                try:
-                    chunk = resp.raw.read1(READ_CHUNK, decode_content=True)
-                except urllib3.exceptions.ReadTimeoutError as exc:
-                    raise requests.exceptions.ReadTimeout(str(exc)) from None
-                except (urllib3.exceptions.HTTPError, OSError) as exc:
-                    raise requests.exceptions.ChunkedEncodingError(str(exc)) from None
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        except BaseException:
-            resp.close()
-            raise
-        resp._content = b"".join(chunks)  # what requests' own reading would have kept
-        resp._content_consumed = True
+        read_body_by(resp, deadline)
         return resp
 
     def _too_slow(self, url: str) -> ProvetUnreachableError:

@@ -28,6 +28,7 @@ from xero_python.api_client import ApiClient, Configuration
 from xero_python.api_client.oauth2 import OAuth2Token
 from xero_python.exceptions import ApiException
 
+from provet_xero_gui.http_body import READ_CHUNK
 from provet_xero_gui.xero.limits import DayLimitLow, XeroLimiter
 from provet_xero_gui.xero.reference import (
     Account,
@@ -44,7 +45,6 @@ MAX_ATTEMPTS = 6
 MAX_BACKOFF = 60.0
 TIMEOUT = (10, 90)  # connect, read: each wait for a byte
 REQUEST_DEADLINE_SECONDS = 180.0  # a whole answer, however slowly it comes
-READ_CHUNK = 64 * 1024
 PAGE_SIZE = 1000
 # Request URLs stay within MAX_URL_CHARS. Xero documents no URL limit; it answers 414 somewhere past 8,000
 # characters (docs/sandbox-differences.md), and the sandbox refuses past 4,096. A look-up by many names,

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-import urllib3
 
 from provet_xero_gui.credentials import XeroTokenSet
+from provet_xero_gui.http_body import AnswerTooSlow, read_body_by
 from provet_xero_gui.settings import Endpoints
 
 log = logging.getLogger(__name__)
@@ -140,8 +140,8 @@ class IdentityClient:
         grant = form["grant_type"]
         try:
             resp = self._session.post(f"{self.identity_url}/connect/token", data=form, timeout=TIMEOUT, stream=True)
-            _read_within(resp, time.monotonic() + self.request_deadline)
-        except _TooSlow:
+            read_body_by(resp, time.monotonic() + self.request_deadline)
+        except AnswerTooSlow:
             raise XeroAnswerLost(
                 f"Xero's sign-in service answered too slowly (not complete after {self.request_deadline:.0f} "
                 "seconds)."
@@ -176,31 +176,6 @@ class IdentityClient:
             raise XeroAuthError(
                 "Xero's sign-in answer had no refresh token; the app needs the offline_access scope."
             ) from None
-
-
-class _TooSlow(Exception):
-    pass
-
-
-def _read_within(resp: requests.Response, deadline: float) -> None:
-    """Read the whole body by `deadline` (the read timeout counts each wait for a byte, not the answer)."""
-    chunks: list[bytes] = []
-    try:
-        while True:
-            if time.monotonic() > deadline:
-                raise _TooSlow()
-            try:
-                chunk = resp.raw.read1(64 * 1024, decode_content=True)
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
-                raise requests.exceptions.ConnectionError(str(exc)) from None
-            if not chunk:
-                break
-            chunks.append(chunk)
-    except BaseException:
-        resp.close()
-        raise
-    resp._content = b"".join(chunks)
-    resp._content_consumed = True
 
 
 def _json(resp: requests.Response) -> Any:
