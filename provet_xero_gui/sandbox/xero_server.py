@@ -270,6 +270,7 @@ class XeroSandbox:
         self.server = SandboxServer(
             router, name="xero", port=port, faults=faults,
             fault_filter=lambda req: not req.path.startswith("/identity/"),
+            now=lambda: self.clock.now(),
         )
 
     def _build(self, clock: SandboxClock, limits: XeroLimits) -> None:

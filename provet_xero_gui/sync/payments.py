@@ -47,10 +47,12 @@ PAYMENT_CANCELLED = 99
 CURSOR_PROVET = "provet:payments"
 CURSOR_XERO = "xero:payments"
 OVERLAP = timedelta(minutes=5)
-# The Xero poll starts this long before the newest UpdatedDateUTC seen: a payment stamped a moment before it
-# (the same second, or saved while the last poll was answered) is read again, never skipped. Seeing a
-# payment again is harmless: a posted one is linked, and one this app made is never posted back.
-XERO_OVERLAP = timedelta(minutes=5)
+# The Xero poll starts this long before where the last one reached: the later of the newest UpdatedDateUTC it
+# saw and Xero's own clock when it answered (its Date header). A payment saved a moment before that (the same
+# second, or not yet visible while the last poll was answered) is read again, never skipped. Seeing a payment
+# again is harmless: a posted one is linked, and one this app made is never posted back. Measured from when
+# Xero answered, not from the newest payment, a quiet day does not re-read the last burst on every poll.
+XERO_OVERLAP = timedelta(minutes=1)
 BOOKKEEPING_TYPES = frozenset({PT_CONSOLIDATED, PT_CREDIT_INVOICE})
 FROM_XERO_PREFIX = "Xero payment "
 
@@ -278,8 +280,8 @@ class PaymentSync:
         if since is None:
             return  # nothing is in Xero yet, so no Xero payment can concern us
         stored = self.state.cursor(CURSOR_XERO)
-        payments, newest = self.xero.payments_modified_since(since - XERO_OVERLAP if stored else since)
-        for xp in payments:
+        poll = self.xero.payments_modified_since(since - XERO_OVERLAP if stored else since)
+        for xp in poll.payments:
             if xp.payment_type not in ("", "ACCRECPAYMENT"):
                 continue
             invoice = self.state.by_xero_id("invoice", xp.invoice_id)
@@ -312,8 +314,9 @@ class PaymentSync:
                  datetime.now(UTC).date()).isoformat(), "method_id": int(method), "xero_payment_id": xp.xero_id},
                 [{"kind": "xero_payment", "provet_id": xp.xero_id, "label": label}],
             )
-        if newest is not None and (not stored or newest > datetime.fromisoformat(stored)):
-            self.state.set_cursor(CURSOR_XERO, newest.isoformat())
+        reached = max(filter(None, (poll.newest, poll.answered_at)), default=None)
+        if reached is not None and (not stored or reached > datetime.fromisoformat(stored)):
+            self.state.set_cursor(CURSOR_XERO, reached.isoformat())
 
     def _xero_cursor(self) -> datetime | None:
         """Where the poll starts, always on Xero's own clock: the cursor, or a day before the first invoice

@@ -8,6 +8,7 @@ into small frozen dataclasses. Bodies are sent as Xero's own PascalCase JSON.
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import random
@@ -103,6 +104,25 @@ class XeroTooLargeError(XeroApiError):
 
 
 # --- parsing Xero's JSON ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PaymentsPoll:
+    """What one poll of Xero's changed payments found."""
+
+    payments: list[XeroPaymentState]
+    newest: datetime | None  # the newest UpdatedDateUTC among them
+    answered_at: datetime | None  # Xero's own clock when it answered the first page (its Date header)
+
+
+def _answer_date(headers: Any) -> datetime | None:
+    """An answer's `Date` header as an aware datetime (the service's clock), or None."""
+    value = headers.get("Date") or headers.get("date") if headers else None
+    try:
+        when = email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
+    return when if when is not None and when.tzinfo is not None else None
+
 
 def modified_since_header(since: datetime) -> str:
     """`If-Modified-Since` as Xero documents it, UTC to the second, written as the OpenAPI file's `date-time`:
@@ -363,6 +383,7 @@ class XeroClient:
         self.limiter = limiter or XeroLimiter(sleep=sleep)
         self._sleep = sleep
         self.calls: Counter[str] = Counter()
+        self.answered_at: datetime | None = None  # Xero's clock (its Date header) at the last answer
         self._calls_lock = threading.Lock()
         self._current_token = ""
         config = Configuration(oauth2_token=OAuth2Token(client_id="provet-xero"))
@@ -413,6 +434,7 @@ class XeroClient:
                     **kwargs,
                 )
                 self.limiter.after_call(headers or {})
+                self.answered_at = _answer_date(headers)
                 return _decode(_read_within(resp, deadline, name, self.request_deadline))
             except ApiException as exc:
                 headers = exc.headers or {}
@@ -545,20 +567,24 @@ class XeroClient:
             out += [XeroDocumentState.parse(e) for e in data.get("Invoices", [])]
         return out
 
-    def payments_modified_since(self, since: datetime) -> tuple[list[XeroPaymentState], datetime | None]:
-        """Payments changed at or after `since` (Xero's clock), all pages; and the newest UpdatedDateUTC."""
+    def payments_modified_since(self, since: datetime) -> PaymentsPoll:
+        """Payments changed at or after `since` (Xero's clock), all pages; the newest UpdatedDateUTC; and when
+        Xero answered."""
         out: list[XeroPaymentState] = []
         page = 1
+        answered_at = None
         while True:
             data = self.call("GET Payments", self.api.get_payments, if_modified_since=modified_since_header(since),
                              page=page, page_size=PAGE_SIZE)
+            if page == 1:
+                answered_at = self.answered_at
             batch = [XeroPaymentState.parse(e) for e in data.get("Payments", [])]
             out += batch
             if len(batch) < PAGE_SIZE:
                 break
             page += 1
         stamps = [p.updated for p in out if p.updated]
-        return out, max(stamps) if stamps else None
+        return PaymentsPoll(out, max(stamps) if stamps else None, answered_at)
 
     def invoices_by_id(self, ids: Sequence[str]) -> list[XeroDocumentState]:
         out: list[XeroDocumentState] = []

@@ -26,7 +26,7 @@ from provet_xero_gui.sync.clients import CURSOR_PROVET as CURSOR_CLIENTS
 from provet_xero_gui.sync.engine import CURSOR_INVOICES, SyncEngine
 from provet_xero_gui.sync.events import Notice
 from provet_xero_gui.sync.mapping import Mapping, MappingFile
-from provet_xero_gui.sync.payments import CURSOR_PROVET, CURSOR_XERO
+from provet_xero_gui.sync.payments import CURSOR_PROVET, CURSOR_XERO, XERO_OVERLAP
 from provet_xero_gui.sync.state import SyncState
 from provet_xero_gui.xero.client import modified_since_header
 
@@ -198,6 +198,21 @@ def test_a_xero_payment_saved_in_the_same_second_as_the_cursor_is_not_skipped(wo
                      and p.info.startswith("Xero payment "))
     assert posted == {(f"Xero payment {a.payment_id}", Decimal("30.00")): 1,
                       (f"Xero payment {b.payment_id}", Decimal("20.00")): 1}
+    assert_exactly_once(world.sandbox)
+
+
+def test_a_quiet_while_after_a_burst_of_payments_reads_none_of_them_again(world: World) -> None:
+    """The poll steps back from where it reached on Xero's own clock (when Xero answered), not from the
+    newest payment: after the first pass's burst of payments and a quiet quarter of an hour, the next poll
+    finds nothing to read again. (Stepping back from the newest payment re-read the whole burst, 9 pages
+    after a 10,000-invoice backfill, on every poll of a quiet day.)"""
+    assert world.engine().run_pass().stopped is None
+    assert world.sandbox.xero.payments(CLINIC_TENANT_ID)  # the burst
+    world.sandbox.clock.advance(15 * 60)
+    assert world.engine().run_pass().sent == {}  # a quiet pass: its poll reaches Xero's clock
+    reached = datetime.fromisoformat(world.state.cursor(CURSOR_XERO))
+    assert reached >= world.sandbox.clock.now() - timedelta(minutes=1)
+    assert world.xero.payments_modified_since(reached - XERO_OVERLAP).payments == []
     assert_exactly_once(world.sandbox)
 
 
