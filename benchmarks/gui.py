@@ -91,7 +91,8 @@ def measure_stall(sp: SandboxProcess, size: int, seed: int, scale: float) -> dic
         MappingFile(profile.paths.mapping_file).save(Mapping.from_json(demo_mapping()))
         profile = profile.reload()
         # The worker's pass paces Xero on the sandbox clock (as engine tests do); everything else is the app's.
-        run = partial(run_sync, limiter=XeroLimiter(clock=sp.clock.seconds, sleep=sp.sleep), sleep=sp.sleep)
+        run = partial(run_sync, limiter=XeroLimiter(clock=sp.clock.seconds, sleep=sp.sleep), sleep=sp.sleep,
+                      clock=sp.clock.seconds)  # Provet paced on the same sped-up clock
         shell = AppShell(app, profile, run=run, use_tray=False, schedule=False)  # type: ignore[arg-type]
         shell.start()
 
