@@ -44,11 +44,13 @@ def lock_path(tmp_path: Path) -> Path:
 
 def test_take_and_release(lock_path: Path) -> None:
     lock = ProfileLock(lock_path)
+    before = datetime.now().astimezone().replace(microsecond=0)
     lock.acquire()
+    after = datetime.now().astimezone()
     assert lock.held and lock_path.exists()
     holder = lock.holder()
     assert holder is not None and holder.pid == os.getpid()
-    assert abs((datetime.now().astimezone() - holder.since).total_seconds()) < 5
+    assert before <= holder.since <= after  # when it was taken, however slow the machine
     lock.release()
     assert not lock.held and lock.holder() is None
     lock.release()  # twice is harmless

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from helpers.connected import connect_profile
 from helpers.exactly_once import assert_exactly_once
+from helpers.sandbox_tokens import SandboxTokens
 
 from provet_xero_gui import cli
 from provet_xero_gui.profile import Profile
@@ -92,20 +93,9 @@ def test_pause_cuts_short_a_wait_the_pass_is_in(clinic: tuple[Sandbox, Profile])
     assert_exactly_once(sandbox)
 
 
-class _Tokens:
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.token = sandbox.xero.connect(tenant_ids=[CLINIC_TENANT_ID])["access_token"]
-
-    def access_token(self) -> str:
-        return self.token
-
-    def invalidate(self, access_token: str) -> None:
-        pass
-
-
 def test_a_xero_answer_that_drips_a_byte_at_a_time_ends_at_the_deadline() -> None:
     with Sandbox(size=12) as sandbox:
-        client = XeroClient(sandbox.xero.base_url, CLINIC_TENANT_ID, _Tokens(sandbox), sleep=lambda _s: None,
+        client = XeroClient(sandbox.xero.base_url, CLINIC_TENANT_ID, SandboxTokens(sandbox), sleep=lambda _s: None,
                             request_deadline=0.5)  # the app allows three minutes; the test need not wait so long
         assert client.reference().tax_rates
         sandbox.xero.faults.drip = 0.05  # the accounts list would take many minutes
