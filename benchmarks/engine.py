@@ -22,16 +22,16 @@ from urllib.parse import parse_qs, urlsplit
 
 from sandbox_proc import SandboxProcess
 
+from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.provet.client import ProvetClient
 from provet_xero_gui.provet.limits import ProvetLimiter
 from provet_xero_gui.provet.records import INVOICE_FINALISED
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.sandbox.runner import demo_mapping
 from provet_xero_gui.store import Store
+from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.engine import SyncEngine
 from provet_xero_gui.sync.events import Event, Progress
-from provet_xero_gui.sync.mapping import Mapping
-from provet_xero_gui.sync.state import SyncState
 from provet_xero_gui.sync.translate import XeroDocument, translate
 from provet_xero_gui.xero.client import XeroClient
 from provet_xero_gui.xero.limits import DayLimitLow, XeroLimiter

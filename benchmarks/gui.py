@@ -47,7 +47,7 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
 
 
 class _SandboxView:
-    """What provet_xero_gui.demo's connect_* need of a Sandbox, answered by the sandbox process."""
+    """What provet_xero_gui.app.demo's connect_* need of a Sandbox, answered by the sandbox process."""
 
     def __init__(self, sp: SandboxProcess) -> None:
         from provet_xero_gui.sandbox.runner import DemoCredentials
@@ -65,11 +65,11 @@ def measure_stall(sp: SandboxProcess, size: int, seed: int, scale: float) -> dic
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from provet_xero_gui.demo import connect_provet, connect_xero
+    from provet_xero_gui.app.demo import connect_provet, connect_xero
+    from provet_xero_gui.app.passes import run_sync
+    from provet_xero_gui.mapping import Mapping, MappingFile
     from provet_xero_gui.profile import Profile
     from provet_xero_gui.sandbox.runner import demo_mapping
-    from provet_xero_gui.sync.mapping import Mapping, MappingFile
-    from provet_xero_gui.sync.runner import run_sync
     from provet_xero_gui.ui.app import AppShell, make_application
     from provet_xero_gui.ui.log_model import MESSAGE
     from provet_xero_gui.xero.limits import XeroLimiter

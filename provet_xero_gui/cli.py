@@ -23,13 +23,13 @@ from provet_xero_gui import __version__
 # What the commands use is imported inside them, so `--version`, `--help` and an argument error answer at
 # once, without the HTTP clients, xero-python, the sandbox or Qt.
 if TYPE_CHECKING:
+    from provet_xero_gui.mapping import Mapping
     from provet_xero_gui.profile import Profile
     from provet_xero_gui.provet.client import ProvetClient
     from provet_xero_gui.provet.records import Department, PaymentMethod, VatGroup
-    from provet_xero_gui.sync.client_state import Conflict
+    from provet_xero_gui.store.client_state import Conflict
+    from provet_xero_gui.store.sync_state import AttentionItem
     from provet_xero_gui.sync.events import SyncResult
-    from provet_xero_gui.sync.mapping import Mapping
-    from provet_xero_gui.sync.state import AttentionItem
     from provet_xero_gui.xero.client import XeroClient
     from provet_xero_gui.xero.identity import Tenant
     from provet_xero_gui.xero.reference import XeroReference
@@ -64,10 +64,10 @@ def _first_missing_step(profile: Profile) -> str | None:
 def _status(profile: Profile) -> dict[str, Any]:
     from provet_xero_gui.credentials import CredentialsError
     from provet_xero_gui.store import StoreError
-    from provet_xero_gui.sync.daily_tieout import last_daily
+    from provet_xero_gui.store.sync_state import SyncState
     from provet_xero_gui.sync.history import last_pass
     from provet_xero_gui.sync.rebuild import history_note
-    from provet_xero_gui.sync.state import SyncState
+    from provet_xero_gui.tieout.daily import last_daily
 
     s = profile.settings
     out: dict[str, Any] = {
@@ -121,7 +121,7 @@ def _yes_no(value: bool | None) -> str:
 
 
 def _print_status(st: dict[str, Any]) -> None:
-    from provet_xero_gui.sync.daily_tieout import DailyTieOut
+    from provet_xero_gui.tieout.daily import DailyTieOut
 
     lines = [f"provet-xero {st['version']}"]
     if st["settings_problem"]:
@@ -198,7 +198,7 @@ def _read_secret(prompt: str) -> str:
 
 
 def cmd_connect_provet(args: argparse.Namespace) -> int:
-    from provet_xero_gui import setup
+    from provet_xero_gui.app import onboarding
     from provet_xero_gui.credentials import CredentialsError
     from provet_xero_gui.profile import Profile
     from provet_xero_gui.provet.client import ProvetError
@@ -206,7 +206,7 @@ def cmd_connect_provet(args: argparse.Namespace) -> int:
     profile = Profile.open()
     secret = _read_secret("Provet client secret: ")
     try:
-        check = setup.connect_provet(profile, args.url, args.client_id, secret)
+        check = onboarding.connect_provet(profile, args.url, args.client_id, secret)
         backend = profile.credentials().backend_name
     except (ProvetError, CredentialsError) as exc:
         raise CliError(str(exc)) from None
@@ -234,10 +234,10 @@ def _ask_tenant(tenants: tuple[Tenant, ...], wanted: str | None = None) -> str |
 def cmd_connect_xero(args: argparse.Namespace) -> int:
     import webbrowser
 
+    from provet_xero_gui.app.organisation import question
     from provet_xero_gui.credentials import CredentialsError
     from provet_xero_gui.profile import Profile
     from provet_xero_gui.store import StoreError
-    from provet_xero_gui.sync.organisation import question
     from provet_xero_gui.xero.identity import IdentityClient, XeroAuthError
     from provet_xero_gui.xero.oauth import SignInError
     from provet_xero_gui.xero.signin import ChooseOrganisation, select_tenant, sign_in
@@ -348,7 +348,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def _read_text(name: str) -> str:
-    from provet_xero_gui.sync.mapping import MAX_MAPPING_BYTES, MappingError, read_mapping_file
+    from provet_xero_gui.mapping import MAX_MAPPING_BYTES, MappingError, read_mapping_file
 
     if name == "-":
         text = sys.stdin.read(MAX_MAPPING_BYTES + 1) if sys.stdin else ""
@@ -375,7 +375,7 @@ def _mapping_summary(mapping: Mapping) -> str:
 
 
 def _saved_mapping(profile: Profile) -> Mapping:
-    from provet_xero_gui.sync.mapping import MappingError, MappingFile
+    from provet_xero_gui.mapping import MappingError, MappingFile
 
     try:
         return MappingFile(profile.paths.mapping_file).load()
@@ -384,8 +384,8 @@ def _saved_mapping(profile: Profile) -> Mapping:
 
 
 def cmd_mapping_import(args: argparse.Namespace) -> int:
+    from provet_xero_gui.mapping import MappingError, MappingFile, parse_mapping_text
     from provet_xero_gui.profile import Profile
-    from provet_xero_gui.sync.mapping import MappingError, MappingFile, parse_mapping_text
 
     profile = Profile.open()
     text = _read_text(args.file)
@@ -432,7 +432,7 @@ def _check_folder(target: Path) -> None:
 
 
 def _open_for_mapping(profile: Profile) -> tuple[ProvetClient, XeroClient]:
-    from provet_xero_gui.sync.context import NotConnected, open_provet, open_xero
+    from provet_xero_gui.app.connections import NotConnected, open_provet, open_xero
 
     try:
         credentials = profile.credentials()
@@ -447,9 +447,9 @@ def _fetch_reference(
     provet: ProvetClient, xero: XeroClient
 ) -> tuple[list[VatGroup], list[PaymentMethod], list[Department], XeroReference]:
     from provet_xero_gui.credentials import CredentialsError
+    from provet_xero_gui.mapping import read_departments, read_payment_methods, read_vat_groups
     from provet_xero_gui.provet.client import ProvetError
     from provet_xero_gui.provet.records import RecordError
-    from provet_xero_gui.sync.mapping import read_departments, read_payment_methods, read_vat_groups
     from provet_xero_gui.xero.client import XeroApiError
     from provet_xero_gui.xero.identity import XeroAuthError
     from provet_xero_gui.xero.limits import DayLimitLow
@@ -462,10 +462,10 @@ def _fetch_reference(
 
 
 def cmd_mapping_check(args: argparse.Namespace) -> int:
+    from provet_xero_gui.mapping import check_mapping, read_usage
     from provet_xero_gui.profile import Profile
     from provet_xero_gui.provet.client import ProvetError
     from provet_xero_gui.provet.records import RecordError
-    from provet_xero_gui.sync.mapping import check_mapping, read_usage
 
     profile = Profile.open()
     mapping = _saved_mapping(profile)
@@ -501,8 +501,8 @@ def cmd_mapping_check(args: argparse.Namespace) -> int:
 
 
 def cmd_mapping_suggest(args: argparse.Namespace) -> int:
+    from provet_xero_gui.mapping import MappingFile, suggest_mapping
     from provet_xero_gui.profile import Profile
-    from provet_xero_gui.sync.mapping import MappingFile, suggest_mapping
 
     profile = Profile.open()
     mapping_file = MappingFile(profile.paths.mapping_file)
@@ -529,7 +529,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def _print_result(result: SyncResult) -> None:
-    from provet_xero_gui.sync.state import cause_title
+    from provet_xero_gui.store.sync_state import cause_title
 
     sent = ", ".join(_plural(n, k.replace("_", " ")) for k, n in sorted(result.sent.items())) or "nothing new"
     lines = ["Sync stopped early." if result.stopped else "Sync finished.", f"  Sent to Xero:    {sent}"]
@@ -562,7 +562,7 @@ def _exit_code(result: SyncResult, conflicts_waiting: int = 0) -> int:
 
 
 def _conflicts_waiting(profile: Profile) -> int:
-    from provet_xero_gui.sync.client_state import ClientState
+    from provet_xero_gui.store.client_state import ClientState
 
     with profile.store() as store:
         return sum(1 for c in ClientState(store).open_conflicts() if c.waiting)
@@ -570,7 +570,7 @@ def _conflicts_waiting(profile: Profile) -> int:
 
 def _retry_outcomes(profile: Profile, chosen: list[AttentionItem]) -> list[dict[str, Any]]:
     """What became of each retried item: sent, no longer waiting, or still waiting (with the reason now)."""
-    from provet_xero_gui.sync.state import SyncState
+    from provet_xero_gui.store.sync_state import SyncState
 
     with profile.store() as store:
         state = SyncState(store)
@@ -617,9 +617,9 @@ def _unstoppable(printer: Callable[[Any], None]) -> Callable[[Any], None]:
 
 
 def _run_pass(args: argparse.Namespace, retry: list[AttentionItem] = ()) -> int:
-    from provet_xero_gui.demo import ProgressPrinter
+    from provet_xero_gui.app.demo import ProgressPrinter
+    from provet_xero_gui.app.passes import CannotSync, run_sync
     from provet_xero_gui.profile import Profile
-    from provet_xero_gui.sync.runner import CannotSync, run_sync
 
     profile = Profile.open()
     missing = _first_missing_step(profile)
@@ -661,9 +661,9 @@ def _day(text: str) -> date:
 
 
 def cmd_organisation_list(args: argparse.Namespace) -> int:
+    from provet_xero_gui.app.organisation import organisations
     from provet_xero_gui.profile import Profile
     from provet_xero_gui.store import StoreError
-    from provet_xero_gui.sync.organisation import organisations
 
     profile = Profile.open()
     try:
@@ -682,9 +682,9 @@ def cmd_organisation_list(args: argparse.Namespace) -> int:
 
 
 def cmd_organisation_use(args: argparse.Namespace) -> int:
+    from provet_xero_gui.app.organisation import OrganisationError, use_organisation
     from provet_xero_gui.profile import Profile
     from provet_xero_gui.store import StoreError
-    from provet_xero_gui.sync.organisation import OrganisationError, use_organisation
 
     try:
         print(use_organisation(Profile.open(), args.organisation, args.fresh_from))
@@ -694,7 +694,7 @@ def cmd_organisation_use(args: argparse.Namespace) -> int:
 
 
 def _open_items(profile: Profile) -> list[AttentionItem]:
-    from provet_xero_gui.sync.state import SyncState
+    from provet_xero_gui.store.sync_state import SyncState
 
     with profile.store() as store:
         return SyncState(store).attention()
@@ -711,7 +711,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
     """Items that wait on a person are numbered: `retry ID` takes those numbers. Items held by rule
     (anonymous sales, unused prepayments) are listed without a number: they are not sent by design."""
     from provet_xero_gui.profile import Profile
-    from provet_xero_gui.sync.state import cause_title
+    from provet_xero_gui.store.sync_state import cause_title
 
     profile = Profile.open()
     items = _open_items(profile)
@@ -753,7 +753,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
 
 def cmd_retry(args: argparse.Namespace) -> int:
     from provet_xero_gui.profile import Profile
-    from provet_xero_gui.sync.state import SyncState
+    from provet_xero_gui.store.sync_state import SyncState
 
     profile = Profile.open()
     missing = _first_missing_step(profile)
@@ -788,7 +788,7 @@ def _when(stamp: str | None) -> str:
 
 def cmd_conflicts(args: argparse.Namespace) -> int:
     from provet_xero_gui.profile import Profile
-    from provet_xero_gui.sync.client_state import ClientState
+    from provet_xero_gui.store.client_state import ClientState
     from provet_xero_gui.sync.clients import FIELD_WORDS, describe_resolution
 
     with Profile.open().store() as store:
@@ -824,15 +824,15 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
+    from provet_xero_gui.app.connections import NotConnected, open_connections
     from provet_xero_gui.credentials import CredentialsError
     from provet_xero_gui.profile import Profile
     from provet_xero_gui.provet.client import ProvetError
     from provet_xero_gui.provet.records import RecordError
     from provet_xero_gui.provet.source import ProvetSource
-    from provet_xero_gui.sync.client_state import ClientState
+    from provet_xero_gui.store.client_state import ClientState
+    from provet_xero_gui.store.sync_state import SyncState
     from provet_xero_gui.sync.clients import FIELD_WORDS, ResolveRefused, describe_resolution, read_current, resolve
-    from provet_xero_gui.sync.context import NotConnected, open_connections
-    from provet_xero_gui.sync.state import SyncState
     from provet_xero_gui.xero.client import XeroApiError
     from provet_xero_gui.xero.identity import XeroAuthError
     from provet_xero_gui.xero.limits import DayLimitLow
@@ -866,7 +866,7 @@ def cmd_tieout(args: argparse.Namespace) -> int:
     """Exit 0 when every day ties out or each difference has its reason, 1 when some difference has none,
     2 when it cannot run (bad dates, not connected, no mapping)."""
     from provet_xero_gui.profile import Profile
-    from provet_xero_gui.sync.tieout import (
+    from provet_xero_gui.tieout import (
         UNEXPLAINED,
         CannotTieOut,
         TieOutRangeError,
@@ -874,7 +874,7 @@ def cmd_tieout(args: argparse.Namespace) -> int:
         parse_day,
         run_tieout,
     )
-    from provet_xero_gui.sync.tieout_export import report_csv, report_text
+    from provet_xero_gui.tieout.export import report_csv, report_text
 
     try:
         start, end = parse_day(args.date_from), parse_day(args.date_to)
@@ -899,8 +899,8 @@ def cmd_tieout(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from provet_xero_gui.app.passes import CannotSync
     from provet_xero_gui.credentials import CredentialsError
-    from provet_xero_gui.sync.runner import CannotSync
 
     if not args.headless:
         from provet_xero_gui.ui.app import run_demo  # Qt only when a window is wanted
@@ -909,7 +909,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return run_demo(size=args.size)
         except (CannotSync, CredentialsError) as exc:
             raise CliError(str(exc)) from None
-    from provet_xero_gui.demo import run_headless_demo
+    from provet_xero_gui.app.demo import run_headless_demo
 
     try:
         result = run_headless_demo(size=args.size, summary=_print_result)

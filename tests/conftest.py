@@ -101,9 +101,9 @@ def synced(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
     """(sandbox, profile): a sandbox clinic of 60 invoices, connected, the demo mapping saved, synced once."""
     from helpers.connected import connect_profile
 
+    from provet_xero_gui.app.passes import run_sync
     from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
     from provet_xero_gui.settings import write_json_atomically
-    from provet_xero_gui.sync.runner import run_sync
 
     with Sandbox(size=60) as sandbox:
         profile = connect_profile(sandbox, monkeypatch)

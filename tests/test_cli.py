@@ -82,8 +82,7 @@ def test_version_imports_no_sandbox_qt_or_http_clients() -> None:
 
 
 def test_the_parsers_default_for_mapping_check_is_the_one_it_reads() -> None:
-    from provet_xero_gui import cli
-    from provet_xero_gui.sync import mapping
+    from provet_xero_gui import cli, mapping
 
     assert cli.RECENT_INVOICES == mapping.RECENT_INVOICES
 

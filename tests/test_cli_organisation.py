@@ -17,10 +17,10 @@ from helpers.browser import consent
 from helpers.connected import CLINIC, connect_profile
 from helpers.exactly_once import assert_exactly_once
 
+from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID, GROUP_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
-from provet_xero_gui.sync.mapping import Mapping, MappingFile
 
 GROUP = "Happy Paws Group (test)"
 

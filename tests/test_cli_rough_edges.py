@@ -21,7 +21,7 @@ from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.settings import ProvetSettings, write_json_atomically
-from provet_xero_gui.sync.state import SyncState
+from provet_xero_gui.store.sync_state import SyncState
 
 CLINIC = "Happy Paws Veterinary Ltd"
 

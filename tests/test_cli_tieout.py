@@ -16,7 +16,7 @@ from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import demo_mapping
 from provet_xero_gui.settings import ProvetSettings, XeroSettings, write_json_atomically
-from provet_xero_gui.sync.state import SyncState
+from provet_xero_gui.store.sync_state import SyncState
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -33,8 +33,8 @@ def test_a_demo_that_died_leaves_no_profile_or_secret_past_the_next_demo(tmp_pat
     import signal
     import tempfile
 
+    from provet_xero_gui.app.demo import DEMO_PREFIX, throwaway_profile
     from provet_xero_gui.credentials import Credentials
-    from provet_xero_gui.demo import DEMO_PREFIX, throwaway_profile
 
     tmp = tmp_path / "tmp"
     tmp.mkdir()

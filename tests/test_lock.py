@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from provet_xero_gui.sync.lock import LockHeld, ProfileLock
+from provet_xero_gui.app.lock import LockHeld, ProfileLock
 
 HOLDER = """
 import sys
-from provet_xero_gui.sync.lock import ProfileLock
+from provet_xero_gui.app.lock import ProfileLock
 lock = ProfileLock(sys.argv[1])
 lock.acquire()
 print("held", flush=True)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from provet_xero_gui.app.lock import ProfileLock
+from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.private import PrivateRotatingFileHandler
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.sync.lock import ProfileLock
-from provet_xero_gui.sync.mapping import Mapping, MappingFile
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX modes (Windows relies on the profile's ACL)")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from provet_xero_gui import store as store_module
 from provet_xero_gui.store import Store
-from provet_xero_gui.sync.state import NewLink, SyncState
+from provet_xero_gui.store.sync_state import NewLink, SyncState
 
 
 def _schema_1_store(path: Path) -> None:

@@ -63,11 +63,11 @@ from typing import Any, Protocol
 
 from provet_xero_gui.provet.client import ProvetRefusedError
 from provet_xero_gui.provet.records import Client, PhoneNumber
-from provet_xero_gui.sync.client_state import VALUE_PREFIX, ClientState, Conflict, NewConflict
+from provet_xero_gui.store.client_state import VALUE_PREFIX, ClientState, Conflict, NewConflict
+from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.contacts import MAX_NAME, client_name, contact_email
 from provet_xero_gui.sync.events import ConflictFound
 from provet_xero_gui.sync.outcomes import Outcomes
-from provet_xero_gui.sync.state import SyncState
 from provet_xero_gui.xero.client import XeroClient, XeroContactState, XeroValidationError, fit
 
 FIELDS = ("name", "email", "phone", "street", "postcode", "city", "country", "tax_number")

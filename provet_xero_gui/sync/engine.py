@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from provet_xero_gui.credentials import CredentialsError
+from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.provet.client import ProvetError
 from provet_xero_gui.provet.records import (
     INVOICE_FINALISED,
@@ -38,6 +39,7 @@ from provet_xero_gui.provet.records import (
 )
 from provet_xero_gui.provet.source import GroupedBatch, ReadBatch
 from provet_xero_gui.store import SCOPE, StoreError
+from provet_xero_gui.store.sync_state import NewLink, SyncState
 from provet_xero_gui.sync.clients import ClientSync
 from provet_xero_gui.sync.contacts import (
     client_name,
@@ -53,13 +55,11 @@ from provet_xero_gui.sync.events import (
     SyncResult,
     ignore,
 )
-from provet_xero_gui.sync.mapping import Mapping
 from provet_xero_gui.sync.outcomes import Outcomes
 from provet_xero_gui.sync.payments import CURSOR_XERO as CURSOR_XERO_PAYMENTS
 from provet_xero_gui.sync.payments import PaymentSync
 from provet_xero_gui.sync.prefetch import Lane
 from provet_xero_gui.sync.rebuild import rebuild_links, rebuilt_words
-from provet_xero_gui.sync.state import NewLink, SyncState
 from provet_xero_gui.sync.translate import Hold, XeroDocument, translate
 from provet_xero_gui.sync.writer import JournalWriter
 from provet_xero_gui.xero.client import (

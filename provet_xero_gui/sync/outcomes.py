@@ -8,8 +8,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from provet_xero_gui.store.sync_state import RULE_CAUSES, SyncState
 from provet_xero_gui.sync.events import DocumentHeld, DocumentSent, DocumentSkipped, EventSink, Notice, Progress
-from provet_xero_gui.sync.state import RULE_CAUSES, SyncState
 
 # What a Provet record that could not be read is called in the attention list.
 _KINDS = {"invoice": "invoice", "client": "client", "invoicepayment": "payment", "invoicerow": "invoice"}

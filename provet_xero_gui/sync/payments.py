@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.provet.records import (
     PAYMENT_REGISTERED,
     PAYMENT_TYPE_NAMES,
@@ -35,9 +36,8 @@ from provet_xero_gui.provet.records import (
 )
 from provet_xero_gui.provet.source import ReadBatch
 from provet_xero_gui.store import SCOPE
-from provet_xero_gui.sync.mapping import Mapping
+from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.outcomes import Outcomes
-from provet_xero_gui.sync.state import SyncState
 from provet_xero_gui.sync.writer import JournalWriter
 from provet_xero_gui.xero.client import XeroClient
 from provet_xero_gui.xero.reference import XeroReference

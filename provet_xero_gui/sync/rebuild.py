@@ -21,9 +21,9 @@ from decimal import Decimal
 from typing import Protocol
 
 from provet_xero_gui.store import Binding
+from provet_xero_gui.store.sync_state import NewLink
 from provet_xero_gui.sync.contacts import contact_number
 from provet_xero_gui.sync.payments import own_payment_id
-from provet_xero_gui.sync.state import NewLink
 from provet_xero_gui.sync.translate import provet_reference
 from provet_xero_gui.xero.client import XeroContactState, XeroDocumentState, XeroPaymentState
 

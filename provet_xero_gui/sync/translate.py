@@ -20,8 +20,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from provet_xero_gui.mapping import Mapping, tracking_trouble, vat_group_for_row
 from provet_xero_gui.provet.records import Invoice, InvoiceRow, VatGroup
-from provet_xero_gui.sync.mapping import Mapping, tracking_trouble, vat_group_for_row
 from provet_xero_gui.xero.client import fit
 from provet_xero_gui.xero.reference import XeroReference
 

@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from provet_xero_gui.provet.client import ProvetRefusedError
+from provet_xero_gui.store.sync_state import JournalEntry, NewLink, SyncState
 from provet_xero_gui.sync.outcomes import Outcomes
-from provet_xero_gui.sync.state import JournalEntry, NewLink, SyncState
 from provet_xero_gui.sync.translate import provet_reference
 from provet_xero_gui.xero.client import XeroClient, XeroDocumentState, XeroTooLargeError, XeroValidationError
 

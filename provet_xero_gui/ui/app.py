@@ -18,11 +18,11 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from provet_xero_gui import autostart
+from provet_xero_gui.app.passes import run_sync
 from provet_xero_gui.crash_log import CrashLog, UncleanEnd
 from provet_xero_gui.private import PrivateRotatingFileHandler
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.sync.daily_tieout import today_here
-from provet_xero_gui.sync.runner import run_sync
+from provet_xero_gui.tieout.daily import today_here
 from provet_xero_gui.ui.controller import SyncController
 from provet_xero_gui.ui.crash_dialog import CrashDialog, CrashHandler, stopped_intro
 from provet_xero_gui.ui.icons import app_icon
@@ -193,7 +193,7 @@ def main(argv: Sequence[str] | None = None, *, profile: Profile | None = None,
 
 def run_demo(size: int = 60, seed: int = 1) -> int:
     """The window on the sandbox in a throwaway profile, with a little new trade every ~20 seconds."""
-    from provet_xero_gui.demo import point_at, throwaway_profile
+    from provet_xero_gui.app.demo import point_at, throwaway_profile
     from provet_xero_gui.sandbox.runner import Sandbox
     from provet_xero_gui.ui.demo_activity import DemoActivity, prepare_demo_profile
 

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from provet_xero_gui.app.onboarding import plain_message
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.setup import plain_message
-from provet_xero_gui.sync.state import AttentionItem, SyncState
+from provet_xero_gui.store.sync_state import AttentionItem, SyncState
 from provet_xero_gui.ui.attention_model import AttentionGroup, AttentionTreeModel
 from provet_xero_gui.ui.background import Background
 

@@ -11,15 +11,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from provet_xero_gui.app.connections import NotConnected, open_connections
 from provet_xero_gui.credentials import CredentialsError
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.client import ProvetError
 from provet_xero_gui.provet.records import RecordError
 from provet_xero_gui.provet.source import ProvetSource
-from provet_xero_gui.sync.client_state import ClientState, Conflict
+from provet_xero_gui.store.client_state import ClientState, Conflict
+from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.clients import FIELD_WORDS, ClientSource, ResolveRefused, read_current, resolve
-from provet_xero_gui.sync.context import NotConnected, open_connections
-from provet_xero_gui.sync.state import SyncState
 from provet_xero_gui.xero.client import XeroApiError, XeroClient
 from provet_xero_gui.xero.identity import XeroAuthError
 from provet_xero_gui.xero.limits import DayLimitLow

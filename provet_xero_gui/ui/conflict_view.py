@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from provet_xero_gui.app.onboarding import plain_message
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.setup import plain_message
-from provet_xero_gui.sync.client_state import Conflict
+from provet_xero_gui.store.client_state import Conflict
 from provet_xero_gui.ui.background import Background
 from provet_xero_gui.ui.conflict_actions import (
     ConflictChoice,

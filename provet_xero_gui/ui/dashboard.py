@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from provet_xero_gui.sync.daily_tieout import DailyTieOut
 from provet_xero_gui.sync.events import SyncResult
 from provet_xero_gui.sync.history import summary_line
-from provet_xero_gui.sync.tieout import EXPLAINED, UNEXPLAINED
+from provet_xero_gui.tieout import EXPLAINED, UNEXPLAINED
+from provet_xero_gui.tieout.daily import DailyTieOut
 from provet_xero_gui.ui.estimate import FinishEstimate, words_for_seconds
 from provet_xero_gui.ui.log_model import MESSAGE, LogFilter, LogModel
 from provet_xero_gui.ui.status import ERROR_STOPS, Status

@@ -15,12 +15,12 @@ from decimal import Decimal
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from provet_xero_gui.demo import connect_provet, connect_xero
+from provet_xero_gui.app.demo import connect_provet, connect_xero
+from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
-from provet_xero_gui.sync.mapping import Mapping, MappingFile
-from provet_xero_gui.sync.state import SyncState
+from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.ui.pages import load_class
 
 log = logging.getLogger(__name__)

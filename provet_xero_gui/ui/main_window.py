@@ -23,8 +23,8 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QWidge
 
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.settings import SettingsError, WindowSettings
-from provet_xero_gui.sync.daily_tieout import today_here
 from provet_xero_gui.sync.events import SyncResult
+from provet_xero_gui.tieout.daily import today_here
 from provet_xero_gui.ui.controller import SyncController
 from provet_xero_gui.ui.dashboard import Dashboard
 from provet_xero_gui.ui.icons import app_icon, state_icon

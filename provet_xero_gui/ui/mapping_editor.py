@@ -39,8 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from provet_xero_gui.provet.records import PAYMENT_TYPE_NAMES, Department, PaymentMethod, VatGroup
-from provet_xero_gui.sync.mapping import (
+from provet_xero_gui.mapping import (
     Mapping,
     MappingError,
     MappingFile,
@@ -50,6 +49,7 @@ from provet_xero_gui.sync.mapping import (
     read_mapping_file,
     suggest_mapping,
 )
+from provet_xero_gui.provet.records import PAYMENT_TYPE_NAMES, Department, PaymentMethod, VatGroup
 from provet_xero_gui.ui.mapping_models import (
     SECTIONS,
     CodeRole,

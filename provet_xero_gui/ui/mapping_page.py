@@ -1,6 +1,6 @@
 """The Mapping page of the main window: the mapping editor, fed from Provet and Xero off the GUI thread.
 
-The editor itself only shows and edits; this page reads what it needs (setup.read_mapping_sources) on a
+The editor itself only shows and edits; this page reads what it needs (onboarding.read_mapping_sources) on a
 background thread when the page is first shown or asked to refresh, saves what the person saves and
 runs the check they ask for. Without a connection it says so instead.
 """
@@ -13,9 +13,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from provet_xero_gui import setup
+from provet_xero_gui.app import onboarding
+from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.sync.mapping import Mapping
 from provet_xero_gui.ui.background import Background
 
 log = logging.getLogger(__name__)
@@ -75,17 +75,17 @@ class MappingPage(QWidget):
                              "accounts and tracking categories from Xero…")
         self.retry_button.setEnabled(False)
         profile = self._profile
-        self._background.run(lambda: setup.read_mapping_sources(profile), on_done=self._arrived,
+        self._background.run(lambda: onboarding.read_mapping_sources(profile), on_done=self._arrived,
                              on_failed=self._failed)
 
-    def _arrived(self, sources: setup.MappingSources) -> None:
+    def _arrived(self, sources: onboarding.MappingSources) -> None:
         self._busy = False
         self.retry_button.setEnabled(True)
         self.setup_button.hide()
         self.editor.set_sources(sources.vat_groups, sources.payment_methods, sources.account_numbers,
                                 sources.reference, sources.usage, departments=sources.departments)
         self.editor.set_mapping(sources.saved or Mapping())
-        problems = setup.check_against(sources, sources.saved or Mapping())
+        problems = onboarding.check_against(sources, sources.saved or Mapping())
         self.editor.show_problems(problems)
         self.editor.setEnabled(True)
         self.message.setText("Not saved yet: map what is highlighted, then Save." if sources.saved is None else
@@ -96,7 +96,7 @@ class MappingPage(QWidget):
         self._busy = False
         self.retry_button.setEnabled(True)
         self.editor.setEnabled(False)
-        self.message.setText(f"The mapping cannot be edited now: {setup.plain_message(exc)}")
+        self.message.setText(f"The mapping cannot be edited now: {onboarding.plain_message(exc)}")
         self.setup_button.show()
 
     def _save(self, mapping: Mapping) -> None:
@@ -106,14 +106,14 @@ class MappingPage(QWidget):
             self.message.setText("Mapping saved; the next sync uses it.")
             self.saved.emit()
 
-        self._background.run(lambda: setup.save_mapping(profile, mapping), on_done=done, on_failed=self._failed)
+        self._background.run(lambda: onboarding.save_mapping(profile, mapping), on_done=done, on_failed=self._failed)
 
     def _check(self) -> None:
         profile, mapping = self._profile, self.editor.mapping()
         self.message.setText("Checking the mapping against Xero as it is now…")
 
         def work() -> list:
-            return setup.check_against(setup.read_mapping_sources(profile), mapping)
+            return onboarding.check_against(onboarding.read_mapping_sources(profile), mapping)
 
         def done(problems: list) -> None:
             self.editor.show_problems(problems)

@@ -3,7 +3,7 @@
 A dialog with the steps listed on the left and one page per step on the right. It can be closed at any
 point and opened again: on open it reads what the profile already has (on a worker thread: the keyring may
 be slow) and starts at the first step not done; a step that is done says so and offers "Change". Every
-network step runs through `provet_xero_gui.setup` on a worker thread and reports back by signal; a failure is
+network step runs through `provet_xero_gui.app.onboarding` on a worker thread and reports back by signal; a failure is
 shown on its page in plain words and the page stays, so the person can correct and try again.
 """
 
@@ -39,12 +39,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from provet_xero_gui import setup
-from provet_xero_gui.profile import Profile
-from provet_xero_gui.provet.client import ProvetCheck, ProvetClient
-from provet_xero_gui.setup import MappingSources, SetupState, Step, XeroSignIn
-from provet_xero_gui.sync import organisation
-from provet_xero_gui.sync.mapping import (
+from provet_xero_gui.app import onboarding, organisation
+from provet_xero_gui.app.onboarding import MappingSources, SetupState, Step, XeroSignIn
+from provet_xero_gui.app.organisation import OrganisationQuestion
+from provet_xero_gui.mapping import (
     Mapping,
     MappingError,
     MappingProblem,
@@ -52,7 +50,8 @@ from provet_xero_gui.sync.mapping import (
     read_mapping_file,
     suggest_mapping,
 )
-from provet_xero_gui.sync.organisation import OrganisationQuestion
+from provet_xero_gui.profile import Profile
+from provet_xero_gui.provet.client import ProvetCheck, ProvetClient
 from provet_xero_gui.ui.background import Background
 from provet_xero_gui.xero.identity import IdentityClient, Tenant
 from provet_xero_gui.xero.oauth import SIGN_IN_TIMEOUT_SECONDS, SignInCancelled
@@ -375,8 +374,8 @@ class SetupWizard(QDialog):
         self,
         profile: Profile,
         *,
-        provet_factory: setup.ProvetFactory = ProvetClient,
-        identity_factory: IdentityFactory = setup.identity_for,
+        provet_factory: onboarding.ProvetFactory = ProvetClient,
+        identity_factory: IdentityFactory = onboarding.identity_for,
         open_browser: Callable[[str], bool] | None = webbrowser.open,
         sign_in_timeout: float = SIGN_IN_TIMEOUT_SECONDS,
         editor_factory: Callable[[], QWidget] = _make_mapping_editor,
@@ -656,9 +655,11 @@ class SetupWizard(QDialog):
 
         def failed(exc: BaseException) -> None:
             self.loading_text.setText("Setup could not read what is already set up.")
-            self.loading_error.error(setup.plain_message(exc))
+            self.loading_error.error(onboarding.plain_message(exc))
 
-        self._background.run(lambda: setup.read_setup_state(profile), on_done=self._state_arrived, on_failed=failed)
+        self._background.run(
+            lambda: onboarding.read_setup_state(profile), on_done=self._state_arrived, on_failed=failed
+        )
 
     def _state_arrived(self, state: SetupState) -> None:
         first_time = not self._loaded
@@ -666,7 +667,7 @@ class SetupWizard(QDialog):
         self._loaded = True
         self.state_read.emit(state)
         if first_time:
-            self.provet_url.setText(state.provet_url or setup.suggested_provet_url(self._profile))
+            self.provet_url.setText(state.provet_url or onboarding.suggested_provet_url(self._profile))
             self.provet_client_id.setText(state.provet_client_id or "")
             self.go_to(state.first_missing())
             if state.problem:
@@ -789,7 +790,7 @@ class SetupWizard(QDialog):
         self._set_busy(Step.PROVET, True)
 
         def work() -> ProvetCheck:
-            return setup.connect_provet(profile, url, client_id, secret, make_client=factory)
+            return onboarding.connect_provet(profile, url, client_id, secret, make_client=factory)
 
         self._background.run(work, on_done=self._provet_connected, on_failed=self._provet_failed)
 
@@ -805,7 +806,7 @@ class SetupWizard(QDialog):
 
     def _provet_failed(self, exc: BaseException) -> None:
         self._set_busy(Step.PROVET, False)
-        self.provet_message.error(setup.plain_message(exc) + " Nothing was saved.")
+        self.provet_message.error(onboarding.plain_message(exc) + " Nothing was saved.")
         self.provet_secret.setFocus()
         self.provet_secret.selectAll()
 
@@ -828,8 +829,14 @@ class SetupWizard(QDialog):
         open_browser, timeout = self._open_browser, self._sign_in_timeout
 
         def work(report: Callable[[Any], None]) -> XeroSignIn:
-            return setup.sign_in_to_xero(profile, factory(profile), show_url=lambda url, opened: report((url, opened)),
-                                         open_browser=open_browser, should_cancel=cancel.is_set, timeout=timeout)
+            return onboarding.sign_in_to_xero(
+                profile,
+                factory(profile),
+                show_url=lambda url, opened: report((url, opened)),
+                open_browser=open_browser,
+                should_cancel=cancel.is_set,
+                timeout=timeout,
+            )
 
         self._background.run(work, on_done=self._signed_in, on_failed=self._sign_in_failed,
                              on_progress=self._show_sign_in_url)
@@ -880,7 +887,7 @@ class SetupWizard(QDialog):
             self.xero_message.note("The sign-in was cancelled; nothing was changed. Start it again when you are "
                                    "ready.")
         else:
-            self.xero_message.error(setup.plain_message(exc))
+            self.xero_message.error(onboarding.plain_message(exc))
         self._refresh_page()
         if self.sign_in_button.isVisible():
             self.sign_in_button.setFocus()
@@ -896,7 +903,7 @@ class SetupWizard(QDialog):
 
         def failed(exc: BaseException) -> None:
             self._set_busy(Step.ORGANISATION, False)
-            self.org_message.error(setup.plain_message(exc))
+            self.org_message.error(onboarding.plain_message(exc))
             self.org_reload.show()
 
         def done(tenants: tuple[Tenant, ...]) -> None:
@@ -905,7 +912,9 @@ class SetupWizard(QDialog):
             self._tenants_loaded = True
             self._show_tenants()
 
-        self._background.run(lambda: setup.organisations(profile, factory(profile)), on_done=done, on_failed=failed)
+        self._background.run(
+            lambda: onboarding.organisations(profile, factory(profile)), on_done=done, on_failed=failed
+        )
 
     def _show_tenants(self) -> None:
         tenants = self.tenant_model.tenants()
@@ -961,10 +970,10 @@ class SetupWizard(QDialog):
 
         def failed(exc: BaseException) -> None:
             self._set_busy(Step.ORGANISATION, False)
-            self.org_message.error(setup.plain_message(exc))
+            self.org_message.error(onboarding.plain_message(exc))
 
         def work() -> tuple[Tenant, OrganisationQuestion | None]:
-            tenant = setup.choose_organisation(profile, factory(profile), tenant_id)
+            tenant = onboarding.choose_organisation(profile, factory(profile), tenant_id)
             return tenant, organisation.question(profile)
 
         self._background.run(work, on_done=done, on_failed=failed)
@@ -1021,11 +1030,11 @@ class SetupWizard(QDialog):
         def failed(exc: BaseException) -> None:
             self._set_busy(Step.MAPPING, False)
             self.mapping_busy_text.setText("")
-            self.mapping_message.error(setup.plain_message(exc))
+            self.mapping_message.error(onboarding.plain_message(exc))
             self.mapping_retry.show()
             self._update_buttons()
 
-        self._background.run(lambda: setup.read_mapping_sources(profile), on_done=self._sources_arrived,
+        self._background.run(lambda: onboarding.read_mapping_sources(profile), on_done=self._sources_arrived,
                              on_failed=failed)
 
     def _sources_arrived(self, sources: MappingSources) -> None:
@@ -1037,7 +1046,7 @@ class SetupWizard(QDialog):
         self.editor.setEnabled(True)
         if sources.saved is not None and not self._mapping_dirty:
             self.editor.set_mapping(sources.saved)
-            self.editor.show_problems(setup.check_against(sources, sources.saved))
+            self.editor.show_problems(onboarding.check_against(sources, sources.saved))
         elif sources.saved is None and not self._mapping_dirty:
             self.editor.set_mapping(Mapping())
             self.editor.suggest()  # a first mapping to check, not a blank page
@@ -1056,8 +1065,8 @@ class SetupWizard(QDialog):
         self.mapping_busy_text.setText("Checking the mapping against Xero as it is now…")
 
         def work() -> tuple[MappingSources, list[MappingProblem]]:
-            sources = setup.read_mapping_sources(profile)
-            return sources, setup.check_against(sources, mapping)
+            sources = onboarding.read_mapping_sources(profile)
+            return sources, onboarding.check_against(sources, mapping)
 
         def done(value: tuple[MappingSources, list[MappingProblem]]) -> None:
             self._set_busy(Step.MAPPING, False)
@@ -1073,7 +1082,7 @@ class SetupWizard(QDialog):
         def failed(exc: BaseException) -> None:
             self._set_busy(Step.MAPPING, False)
             self.mapping_busy_text.setText("")
-            self.mapping_message.error(setup.plain_message(exc))
+            self.mapping_message.error(onboarding.plain_message(exc))
 
         self._background.run(work, on_done=done, on_failed=failed)
 
@@ -1096,9 +1105,9 @@ class SetupWizard(QDialog):
 
         def failed(exc: BaseException) -> None:
             self._set_busy(Step.MAPPING, False)
-            self.mapping_message.error("The mapping was not saved: " + setup.plain_message(exc))
+            self.mapping_message.error("The mapping was not saved: " + onboarding.plain_message(exc))
 
-        self._background.run(lambda: setup.save_mapping(profile, mapping), on_done=done, on_failed=failed)
+        self._background.run(lambda: onboarding.save_mapping(profile, mapping), on_done=done, on_failed=failed)
 
     # --- done -------------------------------------------------------------------------------------------------
     def _show_done(self) -> None:

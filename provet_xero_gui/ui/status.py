@@ -14,11 +14,11 @@ from typing import Any
 from provet_xero_gui.credentials import CredentialsError
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.store import SCOPE, Store, StoreError
-from provet_xero_gui.sync.daily_tieout import DailyTieOut, last_daily
+from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.events import SyncResult
 from provet_xero_gui.sync.history import last_pass
 from provet_xero_gui.sync.rebuild import history_note
-from provet_xero_gui.sync.state import SyncState
+from provet_xero_gui.tieout.daily import DailyTieOut, last_daily
 from provet_xero_gui.xero.signin import refresh_token_days_left
 
 log = logging.getLogger(__name__)

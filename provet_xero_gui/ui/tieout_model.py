@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from provet_xero_gui.sync.tieout import (
+from provet_xero_gui.tieout import (
     EQUAL,
     EXPLAINED,
     HELD,

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from provet_xero_gui.app.onboarding import plain_message
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.setup import plain_message
-from provet_xero_gui.sync.tieout import (
+from provet_xero_gui.tieout import (
     EQUAL,
     STATUS_WORDS,
     UNEXPLAINED,
@@ -39,7 +39,7 @@ from provet_xero_gui.sync.tieout import (
     check_range,
     run_tieout,
 )
-from provet_xero_gui.sync.tieout_export import calls_words, report_csv, report_html, summary_words
+from provet_xero_gui.tieout.export import calls_words, report_csv, report_html, summary_words
 from provet_xero_gui.ui.background import Background
 from provet_xero_gui.ui.tieout_model import CalendarModel, DocumentsModel, LinesModel, day_words
 

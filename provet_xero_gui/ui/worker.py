@@ -22,11 +22,11 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from provet_xero_gui import autostart
+from provet_xero_gui.app.passes import CannotSync, run_sync
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.store import LogEntry, Store, StoreError
-from provet_xero_gui.sync.daily_tieout import DailyTieOut
-from provet_xero_gui.sync.runner import CannotSync, run_sync
-from provet_xero_gui.sync.tieout import CannotTieOut
+from provet_xero_gui.tieout import CannotTieOut
+from provet_xero_gui.tieout.daily import DailyTieOut
 from provet_xero_gui.ui.status import read_document, read_status
 
 log = logging.getLogger(__name__)

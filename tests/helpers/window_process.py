@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for help
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 
+from provet_xero_gui.app.passes import run_sync
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sync.events import SyncResult
-from provet_xero_gui.sync.runner import run_sync
 from provet_xero_gui.ui.app import AppShell, main
 from provet_xero_gui.ui.log_model import MESSAGE
 
@@ -79,9 +79,9 @@ class Driver:
 
 def _own_sandbox(size: int, scale: float) -> tuple[Any, Any]:
     """A sandbox in this process on a sped-up clock, connected and mapped as the demo does."""
-    from provet_xero_gui.demo import connect_provet, connect_xero, point_at
+    from provet_xero_gui.app.demo import connect_provet, connect_xero, point_at
+    from provet_xero_gui.mapping import Mapping, MappingFile
     from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
-    from provet_xero_gui.sync.mapping import Mapping, MappingFile
     from provet_xero_gui.xero.limits import XeroLimiter
 
     sandbox = Sandbox(size=size, time_scale=scale).start()

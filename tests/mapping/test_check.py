@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from helpers.connected import connect_profile
 
+from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID, RowSpec
 from provet_xero_gui.sandbox.runner import Sandbox
-from provet_xero_gui.sync.mapping import Mapping, MappingFile
 
 from .conftest import cli, run_main
 

@@ -8,11 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from provet_xero_gui.profile import Profile
-from provet_xero_gui.provet.records import Department
-from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
-from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
-from provet_xero_gui.sync.mapping import (
+from provet_xero_gui.mapping import (
     Mapping,
     MappingError,
     MappingFile,
@@ -21,6 +17,10 @@ from provet_xero_gui.sync.mapping import (
     parse_mapping_text,
     suggest_mapping,
 )
+from provet_xero_gui.profile import Profile
+from provet_xero_gui.provet.records import Department
+from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
+from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.xero.reference import (
     Organisation,
     TrackingCategory,

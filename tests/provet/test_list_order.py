@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
+from provet_xero_gui.mapping import read_usage, read_vat_groups
 from provet_xero_gui.provet.client import ProvetClient, ProvetOrderError
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.sandbox import provet_state
 from provet_xero_gui.sandbox.clinic import RowSpec
 from provet_xero_gui.sandbox.httpbase import Response
 from provet_xero_gui.sandbox.provet_server import ProvetSandbox
-from provet_xero_gui.sync.mapping import read_usage, read_vat_groups
 
 ALL_STATUSES = (0, 1, 2, 3, 4, 99)
 

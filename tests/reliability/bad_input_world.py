@@ -13,15 +13,15 @@ from typing import Any
 
 from helpers.sandbox_tokens import SandboxTokens
 
+from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.provet.client import ProvetClient
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID, RowSpec
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.store import Store
+from provet_xero_gui.store.sync_state import AttentionItem, SyncState
 from provet_xero_gui.sync.engine import SyncEngine
 from provet_xero_gui.sync.events import Event, Notice, SyncResult
-from provet_xero_gui.sync.mapping import Mapping
-from provet_xero_gui.sync.state import AttentionItem, SyncState
 from provet_xero_gui.xero.client import XeroClient
 
 

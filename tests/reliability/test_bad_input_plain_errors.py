@@ -19,10 +19,10 @@ from helpers.connected import connect_profile
 from helpers.exactly_once import assert_exactly_once
 
 from provet_xero_gui import cli, settings
+from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.httpbase import UNAVAILABLE_PAGE, Response
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
-from provet_xero_gui.sync.mapping import Mapping, MappingFile
 
 TOKEN = "POST /connect/token"
 

@@ -23,9 +23,9 @@ import pytest
 from helpers.connected import connect_profile
 from helpers.exactly_once import assert_exactly_once
 
+from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
-from provet_xero_gui.sync.mapping import Mapping, MappingFile
 
 KILLS = int(os.environ.get("PROVET_XERO_KILLS", "12"))
 FULL_KILLS = 50

@@ -33,7 +33,7 @@ from pathlib import Path
 out = Path(sys.argv[1])
 found = {"xero": [], "verifier": [], "provet_token": [], "keyring": []}
 
-from provet_xero_gui import demo
+from provet_xero_gui.app import demo
 from provet_xero_gui.provet.client import ProvetClient
 from provet_xero_gui.sandbox.provet_server import DEMO_CLIENT_SECRET
 from provet_xero_gui.sandbox.xero_identity import XeroIdentity

@@ -16,13 +16,13 @@ from helpers.connected import connect_profile
 from helpers.exactly_once import assert_exactly_once
 
 from provet_xero_gui import store as store_module
+from provet_xero_gui.app.passes import CannotSync, run_sync
+from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.store import Store, StoreError
 from provet_xero_gui.sync.events import Event, Progress
-from provet_xero_gui.sync.mapping import Mapping, MappingFile
-from provet_xero_gui.sync.runner import CannotSync, run_sync
 
 SIZE = 60  # more than one batch of 50 invoices
 

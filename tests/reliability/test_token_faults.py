@@ -21,12 +21,12 @@ from helpers.connected import connect_profile, connect_xero
 from helpers.exactly_once import assert_exactly_once
 from helpers.keyring_lock import keyring_locked, lock, require_secret_service, unlock
 
+from provet_xero_gui.app.passes import run_sync
+from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.sync.events import Event, Progress, SyncResult
-from provet_xero_gui.sync.mapping import Mapping, MappingFile
-from provet_xero_gui.sync.runner import run_sync
 from provet_xero_gui.xero.identity import IdentityClient
 
 TOKEN = "POST /connect/token"

@@ -16,13 +16,13 @@ from helpers.exactly_once import assert_exactly_once
 from helpers.sandbox_tokens import SandboxTokens
 
 from provet_xero_gui import cli
+from provet_xero_gui.app.passes import run_sync
+from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.settings import Endpoints
 from provet_xero_gui.sync.events import SyncResult
-from provet_xero_gui.sync.mapping import Mapping, MappingFile
-from provet_xero_gui.sync.runner import run_sync
 from provet_xero_gui.xero.client import XeroApiError, XeroClient
 from provet_xero_gui.xero.identity import IdentityClient, XeroAnswerLost
 from provet_xero_gui.xero.limits import XeroLimiter

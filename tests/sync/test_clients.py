@@ -11,16 +11,16 @@ import pytest
 from helpers.cli import run_cli
 from helpers.connected import connect_profile
 
+from provet_xero_gui.app.connections import open_connections
+from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
-from provet_xero_gui.sync.client_state import ClientState
+from provet_xero_gui.store.client_state import ClientState
+from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.clients import ClientReport, ClientSync, ResolveRefused, read_current, resolve
-from provet_xero_gui.sync.context import open_connections
 from provet_xero_gui.sync.events import ConflictFound
-from provet_xero_gui.sync.mapping import Mapping, MappingFile
 from provet_xero_gui.sync.outcomes import Outcomes
-from provet_xero_gui.sync.state import SyncState
 
 from .conftest import World
 

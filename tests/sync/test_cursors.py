@@ -18,16 +18,16 @@ from helpers.connected import connect_profile
 from helpers.exactly_once import assert_exactly_once
 from helpers.keyring_lock import require_secret_service
 
+from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.sandbox import provet_state
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID, RowSpec
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
+from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.clients import CURSOR_PROVET as CURSOR_CLIENTS
 from provet_xero_gui.sync.engine import CURSOR_INVOICES, SyncEngine
 from provet_xero_gui.sync.events import Notice
-from provet_xero_gui.sync.mapping import Mapping, MappingFile
 from provet_xero_gui.sync.payments import CURSOR_PROVET, CURSOR_XERO, XERO_OVERLAP
-from provet_xero_gui.sync.state import SyncState
 from provet_xero_gui.xero.client import modified_since_header
 
 from .conftest import World

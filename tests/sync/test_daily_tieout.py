@@ -8,8 +8,8 @@ import pytest
 from helpers.planted import raise_provet_total
 
 from provet_xero_gui.cli import main
-from provet_xero_gui.sync.daily_tieout import DailyTieOut, due_range, last_daily, tie_out_if_due
-from provet_xero_gui.sync.state import SyncState
+from provet_xero_gui.store.sync_state import SyncState
+from provet_xero_gui.tieout.daily import DailyTieOut, due_range, last_daily, tie_out_if_due
 
 CLINIC_DAY = date(2026, 10, 1)  # the seeded clinic's "today": its documents are from September
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID, RowSpec
 from provet_xero_gui.sandbox.runner import demo_mapping
 from provet_xero_gui.sync.events import DocumentHeld
-from provet_xero_gui.sync.mapping import Mapping
 
 from .conftest import World
 

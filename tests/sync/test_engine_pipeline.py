@@ -9,12 +9,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.provet.client import ProvetError
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.sandbox.runner import demo_mapping
+from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.engine import SyncEngine
-from provet_xero_gui.sync.mapping import Mapping
-from provet_xero_gui.sync.state import SyncState
 
 from .conftest import World
 

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from provet_xero_gui.provet.records import InvoiceRow, Payment, PaymentMethod, VatGroup
-from provet_xero_gui.sync.mapping import (
+from provet_xero_gui.mapping import (
     Mapping,
     MappingError,
     MappingFile,
@@ -22,6 +21,7 @@ from provet_xero_gui.sync.mapping import (
     suggest_mapping,
     usage_of,
 )
+from provet_xero_gui.provet.records import InvoiceRow, Payment, PaymentMethod, VatGroup
 from provet_xero_gui.xero.reference import Account, Organisation, TaxRate, XeroReference
 
 # The sandbox clinic's reference data (sandbox/clinic.py), as the app reads it.

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
+from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID, RowSpec
 from provet_xero_gui.sandbox.runner import demo_mapping
-from provet_xero_gui.sync.mapping import Mapping
 
 from .conftest import World
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.httpbase import Request, Response, add_exchange_hook, remove_exchange_hook
 from provet_xero_gui.sandbox.runner import demo_mapping
 from provet_xero_gui.sandbox.xero_server import MAX_URL_CHARS
-from provet_xero_gui.sync.mapping import Mapping
 from provet_xero_gui.xero.client import fit_in_url
 
 from .conftest import World

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 from helpers.sandbox_tokens import SandboxTokens
 
+from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.provet.client import ProvetClient
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID, PT_CARD, PT_CASH, RowSpec
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.store import Store
+from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.engine import SyncEngine
-from provet_xero_gui.sync.mapping import Mapping
-from provet_xero_gui.sync.state import SyncState
-from provet_xero_gui.sync.tieout import (
+from provet_xero_gui.tieout import (
     EQUAL,
     EXPLAINED,
     UNEXPLAINED,

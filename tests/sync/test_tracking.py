@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
+from provet_xero_gui.mapping import Mapping, TrackingChoice
 from provet_xero_gui.provet.records import InvoiceRow
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID, RowSpec
 from provet_xero_gui.sandbox.runner import demo_mapping
+from provet_xero_gui.store.sync_state import SyncState, cause_title
 from provet_xero_gui.sync.engine import reference_from_json, reference_to_json
-from provet_xero_gui.sync.mapping import Mapping, TrackingChoice
-from provet_xero_gui.sync.state import SyncState, cause_title
 from provet_xero_gui.sync.translate import Hold, XeroDocument, translate
 from provet_xero_gui.xero.reference import TrackingCategory, TrackingOption
 

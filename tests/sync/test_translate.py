@@ -8,8 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.provet.records import Invoice, InvoiceRow, VatGroup
-from provet_xero_gui.sync.mapping import Mapping
 from provet_xero_gui.sync.translate import Hold, XeroDocument, rounding_tolerance, translate
 from provet_xero_gui.xero.reference import Account, Organisation, TaxRate, XeroReference
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from helpers.connected import connect_profile
 
+from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
-from provet_xero_gui.sync.mapping import Mapping, MappingFile
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from PySide6.QtWidgets import QApplication
 from test_mapping_editor import DEMO, clinic_sources
 
-from provet_xero_gui.sync.mapping import TrackingChoice, check_mapping
+from provet_xero_gui.mapping import TrackingChoice, check_mapping
 from provet_xero_gui.ui.mapping_editor import MappingEditor
 
 

@@ -20,7 +20,7 @@ from helpers.browser import consent
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from provet_xero_gui import setup
+from provet_xero_gui.app import onboarding
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox
@@ -36,16 +36,16 @@ def main() -> int:
     app = QApplication(sys.argv[:1])
     profile = Profile.open()
     if where in ("waiting", "org", "mapping", "done"):
-        setup.connect_provet(profile, c.provet_url, c.provet_client_id, c.provet_client_secret)
+        onboarding.connect_provet(profile, c.provet_url, c.provet_client_id, c.provet_client_secret)
     if where in ("mapping", "done"):
-        signed = setup.sign_in_to_xero(profile, setup.identity_for(profile), show_url=lambda *_: None,
+        signed = onboarding.sign_in_to_xero(profile, onboarding.identity_for(profile), show_url=lambda *_: None,
                                        open_browser=lambda url: consent(url) is not None, should_cancel=lambda: False)
         assert signed.chosen is None
-        setup.choose_organisation(profile, setup.identity_for(profile), CLINIC_TENANT_ID)
+        onboarding.choose_organisation(profile, onboarding.identity_for(profile), CLINIC_TENANT_ID)
     if where == "done":
-        sources = setup.read_mapping_sources(profile)
-        from provet_xero_gui.sync.mapping import suggest_mapping
-        setup.save_mapping(profile, suggest_mapping(sources.reference, sources.vat_groups,
+        sources = onboarding.read_mapping_sources(profile)
+        from provet_xero_gui.mapping import suggest_mapping
+        onboarding.save_mapping(profile, suggest_mapping(sources.reference, sources.vat_groups,
                                                     sources.payment_methods).mapping)
 
     def browser(url: str) -> bool:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from provet_xero_gui.demo import connect_provet, connect_xero, point_at, throwaway_profile
+from provet_xero_gui.app.demo import connect_provet, connect_xero, point_at, throwaway_profile
+from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
-from provet_xero_gui.sync.mapping import Mapping, MappingFile
 from provet_xero_gui.ui.app import main
 
 # A run of the app that crashes natively while its crash log is open, as a real crash would.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.sync.state import AttentionItem, SyncState
+from provet_xero_gui.store.sync_state import AttentionItem, SyncState
 from provet_xero_gui.ui.attention_model import where_for
 from provet_xero_gui.ui.attention_view import EMPTY_TEXT, AttentionView
 

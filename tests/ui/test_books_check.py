@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from helpers.planted import raise_provet_total
 from pytestqt.qtbot import QtBot
 
-from provet_xero_gui.sync.state import SyncState
+from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.ui.controller import SyncController
 from provet_xero_gui.ui.main_window import MainWindow
 from provet_xero_gui.ui.status import Notification

@@ -7,12 +7,12 @@ import pytest
 from helpers.connected import connect_profile
 from PySide6.QtCore import Qt
 
+from provet_xero_gui.app.passes import run_sync
+from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
-from provet_xero_gui.sync.client_state import ClientState, Conflict
-from provet_xero_gui.sync.mapping import Mapping, MappingFile
-from provet_xero_gui.sync.runner import run_sync
-from provet_xero_gui.sync.state import SyncState
+from provet_xero_gui.store.client_state import ClientState, Conflict
+from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.ui.conflict_actions import ConflictChoice
 from provet_xero_gui.ui.conflict_view import EMPTY_TEXT, ConflictView
 

@@ -13,10 +13,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from provet_xero_gui.provet.records import Department, InvoiceRow, Payment, PaymentMethod, VatGroup
-from provet_xero_gui.sandbox.clinic import Clinic, generate_clinic
-from provet_xero_gui.sandbox.runner import demo_mapping
-from provet_xero_gui.sync.mapping import (
+from provet_xero_gui.mapping import (
     Mapping,
     MappingProblem,
     MappingUsage,
@@ -24,6 +21,9 @@ from provet_xero_gui.sync.mapping import (
     check_mapping,
     usage_of,
 )
+from provet_xero_gui.provet.records import Department, InvoiceRow, Payment, PaymentMethod, VatGroup
+from provet_xero_gui.sandbox.clinic import Clinic, generate_clinic
+from provet_xero_gui.sandbox.runner import demo_mapping
 from provet_xero_gui.ui.mapping_editor import MappingEditor, SectionPage
 from provet_xero_gui.ui.mapping_models import (
     PROBLEM_BG,

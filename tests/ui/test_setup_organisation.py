@@ -8,11 +8,11 @@ from datetime import date
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from provet_xero_gui.app.onboarding import Step
+from provet_xero_gui.app.organisation import organisations
+from provet_xero_gui.app.passes import run_sync
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID, GROUP_TENANT_ID
-from provet_xero_gui.setup import Step
-from provet_xero_gui.sync.organisation import organisations
-from provet_xero_gui.sync.runner import run_sync
 from provet_xero_gui.ui.setup_wizard import SetupWizard
 
 WAIT = 30_000

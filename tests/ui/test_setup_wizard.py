@@ -10,13 +10,13 @@ from helpers.browser import consent
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-from provet_xero_gui import setup
+from provet_xero_gui.app import onboarding
+from provet_xero_gui.app.onboarding import Step
 from provet_xero_gui.credentials import Credentials
+from provet_xero_gui.mapping import MappingFile
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox
-from provet_xero_gui.setup import Step
-from provet_xero_gui.sync.mapping import MappingFile
 from provet_xero_gui.ui.setup_wizard import SetupWizard
 
 CLINIC = "Happy Paws Veterinary Ltd"
@@ -108,7 +108,7 @@ def test_setup_end_to_end_against_the_sandbox(qtbot, sandbox: Sandbox) -> None:
     assert creds.load_provet_secret() == sandbox.credentials.provet_client_secret
     assert creds.load_xero_tokens() is not None
     assert MappingFile(profile.paths.mapping_file).load() == suggested
-    assert setup.read_setup_state(profile).first_missing() is Step.DONE
+    assert onboarding.read_setup_state(profile).first_missing() is Step.DONE
     assert sandbox.credentials.provet_client_secret not in profile.paths.settings_file.read_text()
 
 
@@ -129,7 +129,7 @@ def test_a_wrong_secret_is_refused_on_the_page_and_nothing_is_saved(qtbot, sandb
 
 def test_cancel_while_waiting_for_the_browser_returns_to_a_clear_state(qtbot, sandbox: Sandbox) -> None:
     c = sandbox.credentials
-    setup.connect_provet(Profile.open(), c.provet_url, c.provet_client_id, c.provet_client_secret)
+    onboarding.connect_provet(Profile.open(), c.provet_url, c.provet_client_id, c.provet_client_secret)
     opened: list[str] = []
     wizard = open_wizard(qtbot, open_browser=lambda url: bool(opened.append(url)) or True)  # nobody answers
     assert wizard.current_step is Step.XERO  # resumes after the Provet step
@@ -170,7 +170,7 @@ def test_leaving_after_provet_and_reopening_starts_at_the_xero_step(qtbot, sandb
 
 def test_one_organisation_is_chosen_for_the_person(qtbot, sandbox: Sandbox) -> None:
     c = sandbox.credentials
-    setup.connect_provet(Profile.open(), c.provet_url, c.provet_client_id, c.provet_client_secret)
+    onboarding.connect_provet(Profile.open(), c.provet_url, c.provet_client_id, c.provet_client_secret)
 
     def only_the_clinic(url: str) -> bool:
         assert consent(url, tenants=[CLINIC_TENANT_ID]).status_code == 200

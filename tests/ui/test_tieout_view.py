@@ -12,9 +12,9 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
+from provet_xero_gui.app.passes import run_sync
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
-from provet_xero_gui.sync.runner import run_sync
-from provet_xero_gui.sync.tieout import (
+from provet_xero_gui.tieout import (
     EQUAL,
     EXPLAINED,
     UNEXPLAINED,

@@ -9,9 +9,9 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from provet_xero_gui.app.passes import CannotSync
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sync.events import SyncResult
-from provet_xero_gui.sync.runner import CannotSync
 from provet_xero_gui.ui.app import AppShell
 from provet_xero_gui.ui.icons import state_icon
 from provet_xero_gui.ui.main_window import place_window

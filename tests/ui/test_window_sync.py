@@ -122,7 +122,7 @@ def test_show_in_mapping_lands_on_the_row_that_fixes_it(qtbot: QtBot, make_conne
 def test_the_dashboard_says_when_the_history_was_rebuilt_from_xero(qtbot: QtBot, make_connected) -> None:
     """A new PC (or a lost store): the pass rebuilds the links from what Xero holds, and the dashboard says
     so, with how many; on a profile whose history was never lost the line is not there."""
-    from provet_xero_gui.sync.runner import run_sync
+    from provet_xero_gui.app.passes import run_sync
 
     _sandbox, profile = make_connected(12)
     assert run_sync(profile).stopped is None

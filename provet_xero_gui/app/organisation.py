@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
+from provet_xero_gui.app.lock import LockHeld, ProfileLock
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.store import Binding, Store
-from provet_xero_gui.sync.lock import LockHeld, ProfileLock
 
 
 class OrganisationError(Exception):

@@ -8,7 +8,7 @@ import html
 import io
 from decimal import Decimal
 
-from provet_xero_gui.sync.tieout import (
+from provet_xero_gui.tieout import (
     EQUAL,
     EXPLAINED,
     STATUS_WORDS,

@@ -24,14 +24,14 @@ from typing import TYPE_CHECKING, TextIO
 
 import requests
 
-from provet_xero_gui import setup
+from provet_xero_gui.app import onboarding
+from provet_xero_gui.app.passes import run_sync
+from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sync.events import Event, PassFinished, Progress, SyncResult
 from provet_xero_gui.sync.history import describe
-from provet_xero_gui.sync.mapping import Mapping, MappingFile
-from provet_xero_gui.sync.runner import run_sync
-from provet_xero_gui.sync.tieout import CannotTieOut, run_tieout
-from provet_xero_gui.sync.tieout_export import calls_words, summary_words
+from provet_xero_gui.tieout import CannotTieOut, run_tieout
+from provet_xero_gui.tieout.export import calls_words, summary_words
 from provet_xero_gui.xero.identity import IdentityClient
 from provet_xero_gui.xero.signin import sign_in
 
@@ -132,7 +132,7 @@ def point_at(sandbox: Sandbox) -> None:
 
 def connect_provet(profile: Profile, sandbox: Sandbox) -> None:
     c = sandbox.credentials
-    setup.connect_provet(profile, c.provet_url, c.provet_client_id, c.provet_client_secret)
+    onboarding.connect_provet(profile, c.provet_url, c.provet_client_id, c.provet_client_secret)
 
 
 def connect_xero(profile: Profile, sandbox: Sandbox) -> str:

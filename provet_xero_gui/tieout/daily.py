@@ -16,8 +16,8 @@ from typing import Any
 
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.store import StoreError
-from provet_xero_gui.sync.state import SyncState
-from provet_xero_gui.sync.tieout import EXPLAINED, UNEXPLAINED, TieOutReport, run_tieout
+from provet_xero_gui.store.sync_state import SyncState
+from provet_xero_gui.tieout import EXPLAINED, UNEXPLAINED, TieOutReport, run_tieout
 
 log = logging.getLogger(__name__)
 

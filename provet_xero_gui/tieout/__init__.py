@@ -31,7 +31,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from provet_xero_gui.app.connections import NotConnected, open_connections
 from provet_xero_gui.credentials import CredentialsError
+from provet_xero_gui.mapping import Mapping, MappingError, MappingFile, payment_key, vat_group_for_row
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.client import ProvetError
 from provet_xero_gui.provet.records import (
@@ -49,10 +51,8 @@ from provet_xero_gui.provet.records import (
 )
 from provet_xero_gui.provet.source import BadRecord, ProvetSource
 from provet_xero_gui.store import SCOPE, StoreError
-from provet_xero_gui.sync.context import NotConnected, open_connections
-from provet_xero_gui.sync.mapping import Mapping, MappingError, MappingFile, payment_key, vat_group_for_row
+from provet_xero_gui.store.sync_state import AttentionItem, Link, SyncState, cause_title
 from provet_xero_gui.sync.payments import BOOKKEEPING_TYPES, FROM_XERO_PREFIX
-from provet_xero_gui.sync.state import AttentionItem, Link, SyncState, cause_title
 from provet_xero_gui.sync.translate import money, rounding_tolerance
 from provet_xero_gui.xero.client import (
     XeroApiError,

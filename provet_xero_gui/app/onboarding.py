@@ -14,14 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import IntEnum
 
+from provet_xero_gui.app.connections import NotConnected, open_connections
 from provet_xero_gui.credentials import CredentialsError
-from provet_xero_gui.profile import Profile
-from provet_xero_gui.provet.client import ProvetCheck, ProvetClient, ProvetError
-from provet_xero_gui.provet.records import Department, PaymentMethod, RecordError, VatGroup
-from provet_xero_gui.settings import ProvetSettings
-from provet_xero_gui.store import StoreError
-from provet_xero_gui.sync.context import NotConnected, open_connections
-from provet_xero_gui.sync.mapping import (
+from provet_xero_gui.mapping import (
     Mapping,
     MappingError,
     MappingFile,
@@ -33,6 +28,11 @@ from provet_xero_gui.sync.mapping import (
     read_usage,
     read_vat_groups,
 )
+from provet_xero_gui.profile import Profile
+from provet_xero_gui.provet.client import ProvetCheck, ProvetClient, ProvetError
+from provet_xero_gui.provet.records import Department, PaymentMethod, RecordError, VatGroup
+from provet_xero_gui.settings import ProvetSettings
+from provet_xero_gui.store import StoreError
 from provet_xero_gui.xero.client import XeroApiError
 from provet_xero_gui.xero.identity import IdentityClient, Tenant, XeroAuthError
 from provet_xero_gui.xero.limits import DayLimitLow

@@ -12,19 +12,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 
+from provet_xero_gui.app.connections import NotConnected, open_connections
+from provet_xero_gui.app.lock import LockHeld, ProfileLock
+from provet_xero_gui.app.organisation import binding_problem
 from provet_xero_gui.credentials import CredentialsError
+from provet_xero_gui.mapping import MappingError, MappingFile
 from provet_xero_gui.private import plain_os_error
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.store import StoreError
-from provet_xero_gui.sync.context import NotConnected, open_connections
+from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.engine import PassStopped, SyncEngine
 from provet_xero_gui.sync.events import Event, EventSink, SyncResult
 from provet_xero_gui.sync.history import StoreLog
-from provet_xero_gui.sync.lock import LockHeld, ProfileLock
-from provet_xero_gui.sync.mapping import MappingError, MappingFile
-from provet_xero_gui.sync.organisation import binding_problem
-from provet_xero_gui.sync.state import SyncState
 from provet_xero_gui.xero.limits import XeroLimiter
 
 
