@@ -376,7 +376,10 @@ class XeroClient:
         limiter: XeroLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
         request_deadline: float = REQUEST_DEADLINE_SECONDS,
+        pool: Any = None,
     ) -> None:
+        """`pool`: what carries the SDK's requests instead of its own urllib3 pool (a test's in-process
+        sandbox, sandbox/memory.py)."""
         self.tenant_id = tenant_id
         self.request_deadline = request_deadline  # seconds for a whole answer, on the real clock
         self._tokens = tokens
@@ -396,6 +399,8 @@ class XeroClient:
         # Configuration() shares its first instance's values: set this client's token object explicitly.
         self._api_client.configuration.oauth2_token = OAuth2Token(client_id="provet-xero")
         # Our own loop decides about retries (with the same Idempotency-Key); urllib3 must not retry on its own.
+        if pool is not None:
+            self._api_client.rest_client.pool_manager = pool
         self._api_client.rest_client.pool_manager.connection_pool_kw["retries"] = urllib3.Retry(
             total=0, connect=0, read=0, redirect=0, status=0, raise_on_redirect=False
         )

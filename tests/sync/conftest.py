@@ -1,4 +1,9 @@
-"""An engine wired to a fresh sandbox in one line: what engine tests start from."""
+"""An engine wired to a fresh sandbox in one line: what engine tests start from.
+
+`make_world()` answers both services in this process (sandbox/memory.py): the real clients against the
+sandbox's own router and rules, with no socket, so a test takes milliseconds and is refused exactly as over
+the wire. `make_world(wire=True)` serves the sandbox on loopback HTTP instead, for what only the wire shows:
+answers that drip, connections that break, headers and Idempotency-Keys as sent."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.provet.client import ProvetClient
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
+from provet_xero_gui.sandbox.memory import InProcessPool, provet_session
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.store import Store
 from provet_xero_gui.store.sync_state import SyncState
@@ -55,15 +61,19 @@ class World:
 def make_world(tmp_path: Path) -> Iterator[Callable[..., World]]:
     opened: list[tuple[Sandbox, Store]] = []
 
-    def make(size: int = 12, **sandbox_args) -> World:
-        sb = Sandbox(size=size, **sandbox_args).start()
+    def make(size: int = 12, *, wire: bool = False, **sandbox_args) -> World:
+        sb = Sandbox(size=size, **sandbox_args)
+        if wire:
+            sb.start()
         c = sb.credentials
         store = Store(tmp_path / f"store{len(opened)}.sqlite3")
         opened.append((sb, store))
-        provet = ProvetClient(c.provet_url, c.provet_client_id, c.provet_client_secret)
+        provet = ProvetClient(c.provet_url, c.provet_client_id, c.provet_client_secret,
+                              session=None if wire else provet_session(sb.provet.server))
         # Backoff waits are real seconds; a test needs their order, not their length.
         xero = XeroClient(
-            sb.xero.base_url, CLINIC_TENANT_ID, SandboxTokens(sb), sleep=lambda s: time.sleep(min(s, 0.05))
+            sb.xero.base_url, CLINIC_TENANT_ID, SandboxTokens(sb), sleep=lambda s: time.sleep(min(s, 0.05)),
+            pool=None if wire else InProcessPool(sb.xero.server),
         )
         return World(sb, provet, xero, store, [])
 
