@@ -57,6 +57,20 @@ class World:
         return self.sandbox.xero.contacts(CLINIC_TENANT_ID)
 
 
+def sandbox_clients(sb: Sandbox, *, wire: bool = False) -> tuple[ProvetClient, XeroClient]:
+    """The real Provet and Xero clients for `sb`: answered in this process, or over loopback HTTP when `wire`
+    (then `sb` must be started)."""
+    c = sb.credentials
+    provet = ProvetClient(c.provet_url, c.provet_client_id, c.provet_client_secret,
+                          session=None if wire else provet_session(sb.provet.server))
+    # Backoff waits are real seconds; a test needs their order, not their length.
+    xero = XeroClient(
+        sb.xero.base_url, CLINIC_TENANT_ID, SandboxTokens(sb), sleep=lambda s: time.sleep(min(s, 0.05)),
+        pool=None if wire else InProcessPool(sb.xero.server),
+    )
+    return provet, xero
+
+
 @pytest.fixture
 def make_world(tmp_path: Path) -> Iterator[Callable[..., World]]:
     opened: list[tuple[Sandbox, Store]] = []
@@ -65,17 +79,9 @@ def make_world(tmp_path: Path) -> Iterator[Callable[..., World]]:
         sb = Sandbox(size=size, **sandbox_args)
         if wire:
             sb.start()
-        c = sb.credentials
         store = Store(tmp_path / f"store{len(opened)}.sqlite3")
         opened.append((sb, store))
-        provet = ProvetClient(c.provet_url, c.provet_client_id, c.provet_client_secret,
-                              session=None if wire else provet_session(sb.provet.server))
-        # Backoff waits are real seconds; a test needs their order, not their length.
-        xero = XeroClient(
-            sb.xero.base_url, CLINIC_TENANT_ID, SandboxTokens(sb), sleep=lambda s: time.sleep(min(s, 0.05)),
-            pool=None if wire else InProcessPool(sb.xero.server),
-        )
-        return World(sb, provet, xero, store, [])
+        return World(sb, *sandbox_clients(sb, wire=wire), store, [])
 
     yield make
     for sb, store in opened:
