@@ -398,9 +398,9 @@ class XeroClient:
         )
         # Configuration() shares its first instance's values: set this client's token object explicitly.
         self._api_client.configuration.oauth2_token = OAuth2Token(client_id="provet-xero")
-        # Our own loop decides about retries (with the same Idempotency-Key); urllib3 must not retry on its own.
         if pool is not None:
             self._api_client.rest_client.pool_manager = pool
+        # Our own loop decides about retries (with the same Idempotency-Key); urllib3 must not retry on its own.
         self._api_client.rest_client.pool_manager.connection_pool_kw["retries"] = urllib3.Retry(
             total=0, connect=0, read=0, redirect=0, status=0, raise_on_redirect=False
         )
