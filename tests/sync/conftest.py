@@ -7,19 +7,17 @@ answers that drip, connections that break, headers and Idempotency-Keys as sent.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers.sandbox_tokens import SandboxTokens
+from helpers.sandbox_clients import sandbox_clients
 
 from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.provet.client import ProvetClient
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
-from provet_xero_gui.sandbox.memory import InProcessPool, provet_session
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.store import Store
 from provet_xero_gui.store.sync_state import SyncState
@@ -55,20 +53,6 @@ class World:
 
     def xero_contacts(self) -> list:
         return self.sandbox.xero.contacts(CLINIC_TENANT_ID)
-
-
-def sandbox_clients(sb: Sandbox, *, wire: bool = False) -> tuple[ProvetClient, XeroClient]:
-    """The real Provet and Xero clients for `sb`: answered in this process, or over loopback HTTP when `wire`
-    (then `sb` must be started)."""
-    c = sb.credentials
-    provet = ProvetClient(c.provet_url, c.provet_client_id, c.provet_client_secret,
-                          session=None if wire else provet_session(sb.provet.server))
-    # Backoff waits are real seconds; a test needs their order, not their length.
-    xero = XeroClient(
-        sb.xero.base_url, CLINIC_TENANT_ID, SandboxTokens(sb), sleep=lambda s: time.sleep(min(s, 0.05)),
-        pool=None if wire else InProcessPool(sb.xero.server),
-    )
-    return provet, xero
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from helpers.sandbox_clients import sandbox_clients
 
 from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.provet.client import ProvetClient
@@ -33,8 +34,6 @@ from provet_xero_gui.tieout import (
     parse_day,
 )
 from provet_xero_gui.xero.client import XeroClient
-
-from .conftest import sandbox_clients
 
 SEPTEMBER = (date(2026, 9, 1), date(2026, 9, 30))
 MONTH_31 = (date(2026, 9, 1), date(2026, 10, 1))  # the seeded month and the sandbox's "today"
