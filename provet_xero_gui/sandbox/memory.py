@@ -3,7 +3,8 @@
 A test that does not need the wire hands these transports to the real clients (XeroClient's connection pool,
 ProvetClient's requests session). Every request still goes through the sandbox's router, its checks (tokens,
 scopes, URL and body size, limits, Idempotency-Key replays), its faults, its call counter and the contract
-recorder, so it is refused exactly as over loopback HTTP; only a slow (dripping) answer needs the socket.
+recorder, so it is refused exactly as over loopback HTTP. Only a slow (dripping) answer needs the socket: in
+process it is refused outright, never silently sent whole.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def answer(server: SandboxServer, method: str, url: str, headers: Mapping[str, s
     resp = server.exchange(req)
     if resp is None:
         raise urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError("dropped by the sandbox"))
+    if resp.drip:
+        raise NotImplementedError("an answer that drips needs the socket: serve the sandbox over loopback HTTP")
     out = dict(resp.headers)
     out.setdefault("Content-Length", str(len(resp.body)))
     if server.now is not None:
