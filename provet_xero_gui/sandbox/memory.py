@@ -12,7 +12,7 @@ from __future__ import annotations
 import email.utils
 import io
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -38,8 +38,8 @@ def answer(server: SandboxServer, method: str, url: str, headers: Mapping[str, s
         raise NotImplementedError("an answer that drips needs the socket: serve the sandbox over loopback HTTP")
     out = dict(resp.headers)
     out.setdefault("Content-Length", str(len(resp.body)))
-    if server.now is not None:
-        out.setdefault("Date", email.utils.format_datetime(server.now().astimezone(UTC), usegmt=True))
+    when = server.now() if server.now is not None else datetime.now(UTC)  # as the HTTP handler's Date
+    out.setdefault("Date", email.utils.format_datetime(when.astimezone(UTC), usegmt=True))
     return urllib3.HTTPResponse(body=io.BytesIO(resp.body), headers=out, status=resp.status,
                                 preload_content=False, decode_content=True, request_method=method.upper(),
                                 request_url=url)
