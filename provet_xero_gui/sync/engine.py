@@ -64,11 +64,11 @@ from provet_xero_gui.sync.translate import Hold, XeroDocument, translate
 from provet_xero_gui.sync.writer import JournalWriter
 from provet_xero_gui.xero.client import (
     XeroApiError,
-    XeroClient,
     XeroContactState,
 )
 from provet_xero_gui.xero.identity import XeroConnectionEnded
 from provet_xero_gui.xero.limits import DayLimitLow
+from provet_xero_gui.xero.port import XeroPort
 from provet_xero_gui.xero.reference import (
     Account,
     Organisation,
@@ -180,7 +180,7 @@ class SyncEngine:
     def __init__(
         self,
         provet: ProvetReader,
-        xero: XeroClient,
+        xero: XeroPort,
         state: SyncState,
         mapping: Mapping,
         *,

@@ -39,7 +39,7 @@ from provet_xero_gui.store import SCOPE
 from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.outcomes import Outcomes
 from provet_xero_gui.sync.writer import JournalWriter
-from provet_xero_gui.xero.client import XeroClient
+from provet_xero_gui.xero.port import XeroPort
 from provet_xero_gui.xero.reference import XeroReference
 
 BATCH = 50
@@ -82,7 +82,7 @@ class PaymentSync:
     def __init__(
         self,
         provet: Any,
-        xero: XeroClient,
+        xero: XeroPort,
         state: SyncState,
         mapping: Mapping,
         writer: JournalWriter,

@@ -17,7 +17,8 @@ from provet_xero_gui.provet.client import ProvetRefusedError
 from provet_xero_gui.store.sync_state import JournalEntry, NewLink, SyncState
 from provet_xero_gui.sync.outcomes import Outcomes
 from provet_xero_gui.sync.translate import provet_reference
-from provet_xero_gui.xero.client import XeroClient, XeroDocumentState, XeroTooLargeError, XeroValidationError
+from provet_xero_gui.xero.client import XeroDocumentState, XeroTooLargeError, XeroValidationError
+from provet_xero_gui.xero.port import XeroPort
 
 # Links that stand for something done, counted in the pass's summary under their kind.
 _COUNTED = frozenset({"invoice", "credit_note", "contact", "payment", "void", "payment_deleted", "xero_payment",
@@ -25,7 +26,7 @@ _COUNTED = frozenset({"invoice", "credit_note", "contact", "payment", "void", "p
 
 
 class JournalWriter:
-    def __init__(self, xero: XeroClient, provet: Any, state: SyncState, out: Outcomes) -> None:
+    def __init__(self, xero: XeroPort, provet: Any, state: SyncState, out: Outcomes) -> None:
         self.xero = xero
         self.provet = provet
         self.state = state

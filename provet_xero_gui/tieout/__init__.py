@@ -56,13 +56,13 @@ from provet_xero_gui.sync.payments import BOOKKEEPING_TYPES, FROM_XERO_PREFIX
 from provet_xero_gui.sync.translate import money, rounding_tolerance
 from provet_xero_gui.xero.client import (
     XeroApiError,
-    XeroClient,
     XeroDocumentDetail,
     XeroLineState,
     XeroPaymentState,
 )
 from provet_xero_gui.xero.identity import XeroAuthError
 from provet_xero_gui.xero.limits import DayLimitLow
+from provet_xero_gui.xero.port import XeroTieOutReads
 
 log = logging.getLogger(__name__)
 
@@ -435,7 +435,7 @@ class TieOut:
     def __init__(
         self,
         provet: ProvetSource,
-        xero: XeroClient,
+        xero: XeroTieOutReads,
         state: SyncState,
         mapping: Mapping,
         *,
