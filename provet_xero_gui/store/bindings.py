@@ -24,7 +24,7 @@ class Binding:
     rebuild_reason: str | None  # not None: links are rebuilt from Xero before anything is written
     rebuilt_at: str | None
     rebuilt: dict[str, Any] | None  # {"links": {kind: n}, "reason": ...}
-    linked: int = 0  # links kept for it (allocations made count as links)
+    linked: int = 0  # links kept for it
 
     @property
     def label(self) -> str:
@@ -39,7 +39,6 @@ class Bindings:
         rows = self.store.query(
             "SELECT b.id, b.xero_tenant_id, b.xero_tenant_name, b.provet_url, b.start_date, b.active, "
             "b.rebuild_reason, b.rebuilt_at, b.rebuilt, (SELECT COUNT(*) FROM links l WHERE l.scope = b.id) "
-            "+ (SELECT COUNT(*) FROM allocations a WHERE a.scope = b.id AND a.state = 'done') "
             "FROM bindings b ORDER BY b.id"
         )
         return [Binding(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], json.loads(r[8]) if r[8] else None,

@@ -19,9 +19,9 @@ from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID, RowSpec
 from provet_xero_gui.sandbox.runner import demo_mapping
 from provet_xero_gui.store import SCHEMA_VERSION, Store
+from provet_xero_gui.store.allocations import Allocations
 from provet_xero_gui.store.migrations import MIGRATIONS
 from provet_xero_gui.store.sent import SentDocuments
-from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.tieout import EXPLAINED, TieOut
 
 from .conftest import World
@@ -82,9 +82,8 @@ def test_a_schema_2_profile_upgrades_in_place_and_goes_on_as_before(
     assert len(notes) >= 2
     later = notes[0]  # the pass stops before allocating this one: it is still due when the profile is upgraded
 
-    real_due = SyncState.pending_allocations
-    monkeypatch.setattr(SyncState, "pending_allocations",
-                        lambda self: {cn: d for cn, d in real_due(self).items() if cn != str(later.id)})
+    real_due, held = Allocations.due, str(later.id)
+    monkeypatch.setattr(Allocations, "due", lambda self: {k: d for k, d in real_due(self).items() if k != held})
     assert world.engine().run_pass().stopped is None
     monkeypatch.undo()
     state = world.state
