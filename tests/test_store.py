@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from provet_xero_gui.store import SCHEMA_VERSION, Log, Store, StoreError
-from provet_xero_gui.store.cursors import Cursors
+from provet_xero_gui.store import SCHEMA_VERSION, Cursors, Log, Store, StoreError
 from provet_xero_gui.store.sync_state import SyncState
 
 

@@ -8,9 +8,10 @@ everything belongs to (bindings.py). `SyncState` (sync_state.py) groups the ones
 """
 
 from provet_xero_gui.store.bindings import Binding, Bindings
+from provet_xero_gui.store.cursors import Cursors
 from provet_xero_gui.store.database import Store, StoreDamaged, StoreError, plain_store_error, utcnow
 from provet_xero_gui.store.log import Log, LogEntry
 from provet_xero_gui.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Binding", "Bindings", "Log", "LogEntry", "Store", "StoreDamaged",
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Binding", "Bindings", "Cursors", "Log", "LogEntry", "Store", "StoreDamaged",
            "StoreError", "plain_store_error", "utcnow"]

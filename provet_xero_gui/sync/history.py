@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from provet_xero_gui.store import Log, Store, utcnow
-from provet_xero_gui.store.cursors import Cursors
+from provet_xero_gui.store import Cursors, Log, Store, utcnow
 from provet_xero_gui.sync.events import (
     DocumentHeld,
     DocumentSent,

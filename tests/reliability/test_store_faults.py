@@ -20,8 +20,7 @@ from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
-from provet_xero_gui.store import Log, Store, StoreError, database, migrations
-from provet_xero_gui.store.cursors import Cursors
+from provet_xero_gui.store import Cursors, Log, Store, StoreError, database, migrations
 from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.events import Event, Progress
 
