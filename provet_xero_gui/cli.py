@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from provet_xero_gui.profile import Profile
     from provet_xero_gui.provet.client import ProvetClient
     from provet_xero_gui.provet.records import Department, PaymentMethod, VatGroup
-    from provet_xero_gui.store.client_state import Conflict
+    from provet_xero_gui.store.conflicts import Conflict
     from provet_xero_gui.store.sync_state import AttentionItem
     from provet_xero_gui.sync.events import SyncResult
     from provet_xero_gui.xero.client import XeroClient
@@ -63,7 +63,7 @@ def _first_missing_step(profile: Profile) -> str | None:
 
 def _status(profile: Profile) -> dict[str, Any]:
     from provet_xero_gui.credentials import CredentialsError
-    from provet_xero_gui.store import StoreError
+    from provet_xero_gui.store import Bindings, StoreError
     from provet_xero_gui.store.sync_state import SyncState
     from provet_xero_gui.sync.history import last_pass
     from provet_xero_gui.sync.rebuild import history_note
@@ -94,8 +94,8 @@ def _status(profile: Profile) -> dict[str, Any]:
     out["xero"]["connected"] = bool(s.xero.tenant_id and out["xero"]["signed_in"])
     try:
         with profile.store() as store:
-            out["store"] = {"schema": store.schema_version, "problem": None, **store.counts()}
-            binding = store.active_binding()
+            out["store"] = {"schema": store.schema_version, "problem": None, **SyncState(store).counts()}
+            binding = Bindings(store).active()
             out["store"]["organisation"] = {
                 "name": binding.xero_tenant_name, "tenant_id": binding.xero_tenant_id,
                 "provet_url": binding.provet_url, "start_date": binding.start_date,
@@ -562,7 +562,7 @@ def _exit_code(result: SyncResult, conflicts_waiting: int = 0) -> int:
 
 
 def _conflicts_waiting(profile: Profile) -> int:
-    from provet_xero_gui.store.client_state import ClientState
+    from provet_xero_gui.store.conflicts import ClientState
 
     with profile.store() as store:
         return sum(1 for c in ClientState(store).open_conflicts() if c.waiting)
@@ -788,7 +788,7 @@ def _when(stamp: str | None) -> str:
 
 def cmd_conflicts(args: argparse.Namespace) -> int:
     from provet_xero_gui.profile import Profile
-    from provet_xero_gui.store.client_state import ClientState
+    from provet_xero_gui.store.conflicts import ClientState
     from provet_xero_gui.sync.clients import FIELD_WORDS, describe_resolution
 
     with Profile.open().store() as store:
@@ -830,7 +830,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     from provet_xero_gui.provet.client import ProvetError
     from provet_xero_gui.provet.records import RecordError
     from provet_xero_gui.provet.source import ProvetSource
-    from provet_xero_gui.store.client_state import ClientState
+    from provet_xero_gui.store.conflicts import ClientState
     from provet_xero_gui.store.sync_state import SyncState
     from provet_xero_gui.sync.clients import FIELD_WORDS, ResolveRefused, describe_resolution, read_current, resolve
     from provet_xero_gui.xero.client import XeroApiError

@@ -63,7 +63,7 @@ from typing import Any, Protocol
 
 from provet_xero_gui.provet.client import ProvetRefusedError
 from provet_xero_gui.provet.records import Client, PhoneNumber
-from provet_xero_gui.store.client_state import VALUE_PREFIX, ClientState, Conflict, NewConflict
+from provet_xero_gui.store.conflicts import VALUE_PREFIX, ClientState, Conflict, NewConflict
 from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.contacts import MAX_NAME, client_name, contact_email
 from provet_xero_gui.sync.events import ConflictFound

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from provet_xero_gui.store.client_state import Conflict
+from provet_xero_gui.store.conflicts import Conflict
 from provet_xero_gui.sync.clients import describe_resolution
 from provet_xero_gui.ui.conflict_actions import field_words
 from provet_xero_gui.ui.group_model import GroupModel

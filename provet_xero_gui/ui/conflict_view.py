@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from provet_xero_gui.app.onboarding import plain_message
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.store.client_state import Conflict
+from provet_xero_gui.store.conflicts import Conflict
 from provet_xero_gui.ui.background import Background
 from provet_xero_gui.ui.conflict_actions import (
     ConflictChoice,

@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from provet_xero_gui import autostart
 from provet_xero_gui.app.passes import CannotSync, run_sync
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.store import LogEntry, Store, StoreError
+from provet_xero_gui.store import Log, LogEntry, Store, StoreError
 from provet_xero_gui.tieout import CannotTieOut
 from provet_xero_gui.tieout.daily import DailyTieOut
 from provet_xero_gui.ui.status import read_document, read_status
@@ -158,10 +158,10 @@ class ProfileWorker(QObject):
         try:
             store = self._open_store()
             if self._last_log_id is None:
-                newest = store.query("SELECT MAX(id) FROM log")[0][0] or 0
+                newest = Log(store).newest_id()
                 self._last_log_id = max(0, newest - LOG_ROWS_AT_START)
             while True:
-                rows = store.read_log(self._last_log_id, LOG_CHUNK)
+                rows = Log(store).read(self._last_log_id, LOG_CHUNK)
                 if not rows:
                     return
                 self._last_log_id = rows[-1].id
