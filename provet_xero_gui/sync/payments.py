@@ -39,6 +39,7 @@ from provet_xero_gui.store import SCOPE
 from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.outcomes import Outcomes
 from provet_xero_gui.sync.writer import JournalWriter
+from provet_xero_gui.sync.writes import CancelProvetPayment, CreatePayments, DeletePayment, PostProvetPayment, Ref
 from provet_xero_gui.xero.client import XeroClient
 from provet_xero_gui.xero.reference import XeroReference
 
@@ -241,7 +242,7 @@ class PaymentSync:
             return
         lock = self._reference().organisation.lock_date
         bodies: list[dict[str, Any]] = []
-        docs: list[dict[str, Any]] = []
+        docs: list[Ref] = []
         for part_id, p, target, amount in parts:
             account = self.mapping.payment_account(p)
             if account is None:
@@ -260,19 +261,19 @@ class PaymentSync:
                            "Reference": payment_reference(p.id)})
             label = _label(p) if part_id == str(p.id) else f"{_label(p)}: {amount:.2f} onto gathered invoice " \
                 f"{part_id.split('@')[1]}"
-            docs.append({"kind": "payment", "provet_id": part_id, "label": label})
+            docs.append(Ref("payment", part_id, label))
         self.out.progress("sending payments", 0, len(bodies))
         for start in range(0, len(bodies), BATCH):
             self._check_stop()
-            self.writer.write("PUT Payments", bodies[start : start + BATCH], docs[start : start + BATCH])
+            self.writer.write(CreatePayments(tuple(bodies[start : start + BATCH]), tuple(docs[start : start + BATCH])))
             self.out.progress("sending payments", min(start + BATCH, len(bodies)), len(bodies))
 
     def _delete(self, links: list[Any]) -> None:
         for link in links:
             self._check_stop()
-            self.writer.write("POST DeletePayment", {"PaymentID": link.xero_id},
-                              [{"kind": "payment", "provet_id": link.provet_id,
-                                "label": f"Cancelled Provet payment #{link.provet_id.split('@')[0]}"}])
+            self.writer.write(DeletePayment(Ref("payment", link.provet_id,
+                                                f"Cancelled Provet payment #{link.provet_id.split('@')[0]}"),
+                                            link.xero_id))
 
     # --- Xero → Provet ---------------------------------------------------------------------------------
     def pull(self) -> None:
@@ -294,10 +295,8 @@ class PaymentSync:
                 if (posted is not None and self.state.link("xero_payment_cancelled", posted.provet_id) is None
                         and self.state.link("payment_deleted", posted.provet_id) is None):  # not our own deletion
                     self._check_stop()
-                    self.writer.write("PROVET cancel payment",
-                                      {"payment_id": posted.provet_id, "xero_payment_id": xp.xero_id},
-                                      [{"kind": "xero_payment", "provet_id": posted.provet_id,
-                                        "label": f"Deleted {label}"}])
+                    self.writer.write(CancelProvetPayment(Ref("xero_payment", posted.provet_id, f"Deleted {label}"),
+                                                          int(posted.provet_id), xp.xero_id))
                 continue
             if posted is not None or xp.status != "AUTHORISED":
                 continue
@@ -308,12 +307,9 @@ class PaymentSync:
                               "Choose the clinic's \"Xero payments\" method in the mapping, then Retry.")
                 continue
             self._check_stop()
-            self.writer.write(
-                "PROVET POST payment",
-                {"invoice_id": int(invoice.provet_id), "amount": str(xp.amount), "date": (xp.date or
-                 datetime.now(UTC).date()).isoformat(), "method_id": int(method), "xero_payment_id": xp.xero_id},
-                [{"kind": "xero_payment", "provet_id": xp.xero_id, "label": label}],
-            )
+            self.writer.write(PostProvetPayment(Ref("xero_payment", xp.xero_id, label), int(invoice.provet_id),
+                                                xp.amount, xp.date or datetime.now(UTC).date(), int(method),
+                                                xp.xero_id))
         reached = max(filter(None, (poll.newest, poll.answered_at)), default=None)
         if reached is not None and (not stored or reached > datetime.fromisoformat(stored)):
             self.state.set_cursor(CURSOR_XERO, reached.isoformat())

@@ -363,7 +363,7 @@ def _sent_documents(state: SyncState, provet_ids: Iterable[str]) -> dict[str, _S
         return {}
     rows = state.store.query(
         f"SELECT id, documents FROM journal WHERE scope = {SCOPE} AND state = 'done' "
-        "AND endpoint IN ('PUT Invoices', 'PUT CreditNotes') ORDER BY id"
+        "AND endpoint IN ('CreateInvoices', 'CreateCreditNotes', 'PUT Invoices', 'PUT CreditNotes') ORDER BY id"
     )
     where: dict[str, tuple[int, int]] = {}
     for row in rows:
