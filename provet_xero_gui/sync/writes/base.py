@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from provet_xero_gui.store.sync_state import NewLink
+from provet_xero_gui.sync.events import DocumentHeld, DocumentSent
 from provet_xero_gui.xero.client import XeroClient
 
 
@@ -45,34 +46,12 @@ class Ref:
 
 
 @dataclass(frozen=True)
-class Held:
-    """A document that waits in the attention list: why, and what to do."""
-
-    kind: str
-    provet_id: str
-    label: str
-    cause: str
-    reason: str
-    fix: str
-
-
-@dataclass(frozen=True)
-class Done:
-    """Something done that is not a link (a contact's changed details)."""
-
-    kind: str
-    provet_id: str
-    label: str
-    xero_id: str
-
-
-@dataclass(frozen=True)
 class Recorded:
     """What an answer records: links (with the entry, in one transaction), and what is told."""
 
     links: list[NewLink] = dataclasses.field(default_factory=list)
-    held: list[Held] = dataclasses.field(default_factory=list)
-    done: list[Done] = dataclasses.field(default_factory=list)
+    held: list[DocumentHeld] = dataclasses.field(default_factory=list)
+    done: list[DocumentSent] = dataclasses.field(default_factory=list)  # what is done and is no link
 
 
 @dataclass(frozen=True)
@@ -89,11 +68,11 @@ def refused_cause(kind: str) -> str:
     return {"payment": "payment_rejected", "xero_payment": "provet_refused"}.get(kind, "xero_rejected")
 
 
-def refused_element(doc: Ref, errors: Sequence[str]) -> Held:
+def refused_element(doc: Ref, errors: Sequence[str]) -> DocumentHeld:
     """One element of a batch that Xero did not take, with its reasons."""
-    return Held(doc.kind, doc.provet_id, doc.label, refused_cause(doc.kind),
-                "Xero refused it: " + "; ".join(errors or ("no reason",)),
-                "Correct it in Provet (or Xero), then Retry.")
+    return DocumentHeld(doc.kind, doc.provet_id, doc.label, refused_cause(doc.kind),
+                        "Xero refused it: " + "; ".join(errors or ("no reason",)),
+                        "Correct it in Provet (or Xero), then Retry.")
 
 
 class Write:
@@ -204,3 +183,18 @@ class Single(Write, register=False):
     @property
     def documents(self) -> tuple[Ref, ...]:
         return (self.ref,)
+
+
+@dataclass(frozen=True)
+class ById(Single, register=False):
+    """A write that names one Xero object by its id, kept in the payload under `id_key`."""
+
+    xero_id: str
+    id_key: ClassVar[str]
+
+    @classmethod
+    def from_journal(cls, payload: Any, documents: Sequence[Mapping[str, Any]]) -> Self:
+        return cls(Ref.from_json(documents[0]), payload[cls.id_key])
+
+    def payload(self) -> Any:
+        return {self.id_key: self.xero_id}

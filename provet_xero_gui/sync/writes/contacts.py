@@ -14,7 +14,8 @@ from provet_xero_gui.provet.records import Client
 from provet_xero_gui.store.sync_state import NewLink
 from provet_xero_gui.sync.client_fields import words, xero_element
 from provet_xero_gui.sync.contacts import contact_payload, named_apart
-from provet_xero_gui.sync.writes.base import Batch, Done, Held, Recorded, Ref, Refusal, Services
+from provet_xero_gui.sync.events import DocumentHeld, DocumentSent
+from provet_xero_gui.sync.writes.base import Batch, Recorded, Ref, Refusal, Services
 from provet_xero_gui.xero.client import XeroContactState
 
 
@@ -103,12 +104,12 @@ class UpdateContacts(ContactBatch):
         out = Recorded()
         for doc, res in answers:
             if self.ok(res):
-                out.done.append(Done("contact_update", doc.provet_id, f"{doc.label}: {words(doc.fields)}",
-                                     doc.contact_id))
+                out.done.append(DocumentSent("contact_update", doc.provet_id, f"{doc.label}: {words(doc.fields)}",
+                                             doc.contact_id))
             else:
                 why = "; ".join(res.errors) if res is not None and res.errors else "no reason given"
                 r = self.refusal(doc)
-                out.held.append(Held(r.kind, doc.provet_id, doc.label, r.cause, f"{r.what}: {why}", r.fix))
+                out.held.append(DocumentHeld(r.kind, doc.provet_id, doc.label, r.cause, f"{r.what}: {why}", r.fix))
         return out
 
     def refusal(self, doc: Any) -> Refusal:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Self
 
 from provet_xero_gui.store.sync_state import NewLink
-from provet_xero_gui.sync.writes.base import Batch, Recorded, Ref, Services, Single, refused_element
+from provet_xero_gui.sync.writes.base import Batch, ById, Recorded, Ref, Services, Single, refused_element
 
 
 class CreatePayments(Batch):
@@ -37,23 +37,14 @@ class CreatePayments(Batch):
         return out
 
 
-@dataclass(frozen=True)
-class DeletePayment(Single):
+class DeletePayment(ById):
     """A payment sent to Xero whose Provet payment was cancelled."""
 
     legacy_endpoint = "POST DeletePayment"
-
-    payment_id: str
-
-    @classmethod
-    def from_journal(cls, payload: Any, documents: Sequence[Mapping[str, Any]]) -> Self:
-        return cls(Ref.from_json(documents[0]), payload["PaymentID"])
-
-    def payload(self) -> Any:
-        return {"PaymentID": self.payment_id}
+    id_key = "PaymentID"
 
     def send(self, to: Services, key: str) -> list[Any]:
-        return [to.xero.delete_payment(self.payment_id, key)]
+        return [to.xero.delete_payment(self.xero_id, key)]
 
     def record(self, answers: Sequence[tuple[Any, Any]], to: Services) -> Recorded:
         return Recorded(links=[NewLink("payment_deleted", doc.provet_id, res.xero_id) for doc, res in answers])

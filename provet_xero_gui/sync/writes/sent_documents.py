@@ -9,8 +9,9 @@ from typing import Any, ClassVar, Self
 
 from provet_xero_gui.provet.records import Invoice
 from provet_xero_gui.store.sync_state import NewLink
+from provet_xero_gui.sync.events import DocumentHeld
 from provet_xero_gui.sync.translate import XeroDocument, provet_reference
-from provet_xero_gui.sync.writes.base import Batch, Held, Recorded, Ref, Services, refused_element
+from provet_xero_gui.sync.writes.base import Batch, Recorded, Ref, Services, refused_element
 from provet_xero_gui.xero.client import XeroDocumentState
 
 
@@ -73,6 +74,6 @@ class SendDocuments(Batch, register=False):
             if there is not None and there.reference == provet_reference(int(doc.provet_id)):
                 out.links.extend(self.linked(doc, there.xero_id, there.number))
             else:
-                out.held.append(Held(doc.kind, doc.provet_id, doc.label, "number_taken",
-                                     f"Xero already has a different document numbered {doc.number}",
-                                     "Rename or void that document in Xero, then Retry."))
+                out.held.append(DocumentHeld(doc.kind, doc.provet_id, doc.label, "number_taken",
+                                             f"Xero already has a different document numbered {doc.number}",
+                                             "Rename or void that document in Xero, then Retry."))
