@@ -32,11 +32,12 @@ Provet record should win over when the two are first linked.
 Echo-free: after a value is written to one side, the base becomes that value, so the next pass reads the
 write back (Provet's `modified`, Xero's UpdatedDateUTC moved) as "both equal the base", not as a change.
 
-Crash-safe without a journal: both writes set values (doing one twice is harmless) and the decision is made
-again from what both sides hold now. Killed after a write and before its base was saved, the next pass
-finds both sides equal and settles; killed before the write, it finds the same difference and writes again.
-A conflict is saved (and a standing rule's choice with it) before anything is written, so a kill never turns
-a conflict into a one-sided copy. The read cursors move only at the end of a step that went through, so a
+Crash-safe: both writes set values (doing one twice is harmless) and the decision is made again from what
+both sides hold now. Xero's side goes through the journal (`sync.writes.UpdateContacts`): killed after the call,
+the next pass finishes the entry with the same Idempotency-Key (Xero answers with what it did, nothing is written
+twice), then finds both sides equal and settles; killed before the write, it finds the same difference and writes
+again. A conflict is saved (and a standing rule's choice with it) before anything is written, so a kill never
+turns a conflict into a one-sided copy. The read cursors move only at the end of a step that went through, so a
 change read but not yet handled is read again.
 
 Cheap when idle: one Xero call (`GET Contacts` with If-Modified-Since from the Xero cursor, which follows
