@@ -21,6 +21,8 @@ from provet_xero_gui.xero.client import XeroContactState
 
 @dataclass(frozen=True)
 class ContactBatch(Batch, register=False):
+    """Contacts written in a batch: an element refused for its name goes again under "Name (Provet 123)"."""
+
     taken_words: ClassVar[tuple[str, ...]]  # what Xero says when a contact's name belongs to another one
 
     @staticmethod
@@ -42,6 +44,7 @@ class ContactBatch(Batch, register=False):
                                                for i, b in zip(indices, bodies, strict=True)))
 
     def relabelled(self, doc: Any, name: str) -> Any:
+        """The reference of an element sent again under `name`."""
         return doc
 
 
