@@ -40,6 +40,7 @@ from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.outcomes import Outcomes
 from provet_xero_gui.sync.writer import JournalWriter
 from provet_xero_gui.sync.writes import CancelProvetPayment, CreatePayments, DeletePayment, PostProvetPayment, Ref
+from provet_xero_gui.sync.writes.payments import payment_reference
 from provet_xero_gui.xero.client import XeroClient
 from provet_xero_gui.xero.reference import XeroReference
 
@@ -59,10 +60,6 @@ FROM_XERO_PREFIX = "Xero payment "
 
 
 _Part = tuple[str, Payment, dict[str, Any], Decimal]
-
-
-def payment_reference(payment_id: int) -> str:
-    return f"Provet payment #{payment_id}"
 
 
 _OWN_REFERENCE = re.compile(re.escape(payment_reference(0)[:-1]) + r"(\d+)")
@@ -241,8 +238,7 @@ class PaymentSync:
         if not parts:
             return
         lock = self._reference().organisation.lock_date
-        bodies: list[dict[str, Any]] = []
-        docs: list[Ref] = []
+        elements: list[tuple[Ref, Payment, dict[str, Any], Decimal, str]] = []
         for part_id, p, target, amount in parts:
             account = self.mapping.payment_account(p)
             if account is None:
@@ -256,17 +252,14 @@ class PaymentSync:
                               f"it is dated {p.payment_date.isoformat()}, on or before Xero's lock date "
                               f"{lock.isoformat()}", "Ask the accountant to move the lock date in Xero, then Retry.")
                 continue
-            bodies.append({**target, "Account": {"Code": account},
-                           "Date": p.payment_date.isoformat(), "Amount": float(amount),
-                           "Reference": payment_reference(p.id)})
             label = _label(p) if part_id == str(p.id) else f"{_label(p)}: {amount:.2f} onto gathered invoice " \
                 f"{part_id.split('@')[1]}"
-            docs.append(Ref("payment", part_id, label))
-        self.out.progress("sending payments", 0, len(bodies))
-        for start in range(0, len(bodies), BATCH):
+            elements.append((Ref("payment", part_id, label), p, target, amount, account))
+        self.out.progress("sending payments", 0, len(elements))
+        for start in range(0, len(elements), BATCH):
             self._check_stop()
-            self.writer.write(CreatePayments(tuple(bodies[start : start + BATCH]), tuple(docs[start : start + BATCH])))
-            self.out.progress("sending payments", min(start + BATCH, len(bodies)), len(bodies))
+            self.writer.write(CreatePayments.of(elements[start : start + BATCH]))
+            self.out.progress("sending payments", min(start + BATCH, len(elements)), len(elements))
 
     def _delete(self, links: list[Any]) -> None:
         for link in links:

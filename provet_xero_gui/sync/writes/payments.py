@@ -13,14 +13,28 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Self
 
+from provet_xero_gui.provet.records import Payment
 from provet_xero_gui.store.sync_state import NewLink
 from provet_xero_gui.sync.writes.base import Batch, ById, Recorded, Ref, Services, Single, refused_element
+
+
+def payment_reference(payment_id: int) -> str:
+    """The Reference of a payment this app puts in Xero: how it knows its own payments from Xero's side alone."""
+    return f"Provet payment #{payment_id}"
 
 
 class CreatePayments(Batch):
     """Provet payments (or their parts on gathered invoices) into Xero, up to 50 a call."""
 
     legacy_endpoint = "PUT Payments"
+
+    @classmethod
+    def of(cls, elements: Sequence[tuple[Ref, Payment, dict[str, Any], Decimal, str]]) -> CreatePayments:
+        """(reference, the Provet payment, what it is paid onto, the amount, the account code) per payment."""
+        return cls(tuple({**target, "Account": {"Code": account}, "Date": p.payment_date.isoformat(),
+                          "Amount": float(amount), "Reference": payment_reference(p.id)}
+                         for _ref, p, target, amount, account in elements),
+                   tuple(ref for ref, *_rest in elements))
 
     def send(self, to: Services, key: str) -> list[Any]:
         return to.xero.put_payments(list(self.bodies), key)
