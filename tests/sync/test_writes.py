@@ -31,6 +31,7 @@ from provet_xero_gui.sync.writes import (
     Write,
 )
 from provet_xero_gui.sync.writes.base import Recorded, Single
+from provet_xero_gui.xero.client import XeroValidationError
 
 from .conftest import World
 
@@ -189,3 +190,32 @@ def test_a_contact_update_interrupted_after_the_write_replays_without_a_second_w
     # The replay got Xero's stored answer for its key: the contact is exactly as the one write left it.
     assert world.sandbox.xero.contact(T, link.xero_id) == written
     assert [a for a in world.state.attention() if a.kind == "client"] == []
+
+
+def test_a_contact_update_batch_refused_whole_goes_again_one_by_one(world: World, monkeypatch) -> None:
+    """The split every batch write shares: a 400 for the whole request (one element Xero cannot read) sends
+    the others on their own, and only the bad one waits."""
+    world.engine().run_pass()
+    ClientSync(ProvetSource(world.provet), world.xero, world.state, Outcomes(world.state, lambda _e: None)).run()
+    links = world.state.links("contact")
+    people = sorted(int(p) for p in links if world.sandbox.provet.client(int(p)).customer_type == 0)[:3]
+    for n, cid in enumerate(people):
+        world.sandbox.provet.edit_client(cid, email=f"split{n}@example.org")
+    bad = links[str(people[1])].xero_id
+    update = world.xero.update_contacts
+
+    def strict(contacts, key):
+        if any(c["ContactID"] == bad for c in contacts):
+            raise XeroValidationError(["The request could not be read"])
+        return update(contacts, key)
+
+    monkeypatch.setattr(world.xero, "update_contacts", strict)
+    report = ClientSync(ProvetSource(world.provet), world.xero, world.state,
+                        Outcomes(world.state, lambda _e: None)).run()
+    assert report.contacts_updated == 2 and report.refused == 1
+    emails = [world.sandbox.xero.contact(T, links[str(cid)].xero_id).email for cid in people]
+    assert emails[0] == "split0@example.org" and emails[2] == "split2@example.org" and emails[1] != "split1@example.org"
+    [held] = [a for a in world.state.attention() if a.kind == "client"]
+    assert (held.provet_id, held.cause) == (str(people[1]), "contact_rejected")
+    assert "Xero refused the changed email: The request could not be read" in held.reason
+    assert _pending(world) == []
