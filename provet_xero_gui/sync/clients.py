@@ -32,11 +32,12 @@ Provet record should win over when the two are first linked.
 Echo-free: after a value is written to one side, the base becomes that value, so the next pass reads the
 write back (Provet's `modified`, Xero's UpdatedDateUTC moved) as "both equal the base", not as a change.
 
-Crash-safe without a journal: both writes set values (doing one twice is harmless) and the decision is made
-again from what both sides hold now. Killed after a write and before its base was saved, the next pass
-finds both sides equal and settles; killed before the write, it finds the same difference and writes again.
-A conflict is saved (and a standing rule's choice with it) before anything is written, so a kill never turns
-a conflict into a one-sided copy. The read cursors move only at the end of a step that went through, so a
+Crash-safe: both writes set values (doing one twice is harmless) and the decision is made again from what
+both sides hold now. Xero's side goes through the journal (`sync.writes.UpdateContacts`): killed after the call,
+the next pass finishes the entry with the same Idempotency-Key (Xero answers with what it did, nothing is written
+twice), then finds both sides equal and settles; killed before the write, it finds the same difference and writes
+again. A conflict is saved (and a standing rule's choice with it) before anything is written, so a kill never
+turns a conflict into a one-sided copy. The read cursors move only at the end of a step that went through, so a
 change read but not yet handled is read again.
 
 Cheap when idle: one Xero call (`GET Contacts` with If-Modified-Since from the Xero cursor, which follows
@@ -55,7 +56,6 @@ into an open conflict with the new values, and nothing is written.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -65,19 +65,29 @@ from provet_xero_gui.provet.client import ProvetRefusedError
 from provet_xero_gui.provet.records import Client, PhoneNumber
 from provet_xero_gui.store.conflicts import VALUE_PREFIX, ClientState, Conflict, NewConflict
 from provet_xero_gui.store.sync_state import SyncState
-from provet_xero_gui.sync.contacts import MAX_NAME, client_name, contact_email
+from provet_xero_gui.sync.client_fields import (
+    CONFLICT,
+    FIELD_WORDS,
+    FIELDS,
+    SAME,
+    TO_PROVET,
+    TO_XERO,
+    decide,
+    fold,
+    provet_changes,
+    provet_values,
+    same,
+    words,
+    xero_values,
+)
+from provet_xero_gui.sync.contacts import client_name
 from provet_xero_gui.sync.events import ConflictFound
 from provet_xero_gui.sync.outcomes import Outcomes
-from provet_xero_gui.xero.client import XeroContactState, XeroValidationError, fit
+from provet_xero_gui.sync.writer import JournalWriter
+from provet_xero_gui.sync.writes import UpdateContacts
+from provet_xero_gui.xero.client import XeroContactState
 from provet_xero_gui.xero.port import XeroPort
 
-FIELDS = ("name", "email", "phone", "street", "postcode", "city", "country", "tax_number")
-FIELD_WORDS = {
-    "name": "name", "email": "email", "phone": "phone number", "street": "street address",
-    "postcode": "postcode", "city": "city", "country": "country", "tax_number": "VAT/tax number",
-}  # fmt: skip
-XERO_LIMITS = {"name": MAX_NAME, "email": 255, "phone": 50, "street": 500, "postcode": 50, "city": 255,
-               "country": 50, "tax_number": 50}  # fmt: skip
 RULES = ("ask", "provet", "xero")
 CURSOR_PROVET = "provet:clients"
 CURSOR_XERO = "xero:contacts"
@@ -88,8 +98,6 @@ BATCH = 50
 # record read again (the cursors' overlap, a value one side refused) is not looked at, or written, again.
 SEEN_PROVET = "~provet_modified"
 SEEN_XERO = "~xero_updated"
-
-SAME, TO_XERO, TO_PROVET, CONFLICT = "same", "to_xero", "to_provet", "conflict"
 
 
 class ClientSource(Protocol):
@@ -116,158 +124,6 @@ class ClientReport:
     conflicts_found: int = 0
     refused: int = 0
     xero_calls: int = 0
-
-
-# --- values on each side ------------------------------------------------------------------------------------
-
-
-def fold(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
-def norm(name: str, value: str | None) -> str:
-    """What is compared: whitespace folded, cut to Xero's length, email in lower case, country in capitals."""
-    text = fit(fold(value), XERO_LIMITS[name])
-    if name == "email":
-        return text.casefold()
-    if name == "country":
-        return text.upper()
-    return text
-
-
-def same(name: str, a: str | None, b: str | None) -> bool:
-    return norm(name, a) == norm(name, b)
-
-
-def decide(name: str, base: str | None, provet: str, xero: str, *, has_base: bool = True) -> str:
-    """One field: SAME, TO_XERO (Provet changed), TO_PROVET (Xero changed) or CONFLICT."""
-    if same(name, provet, xero):
-        return SAME
-    if not has_base or same(name, xero, base):
-        return TO_XERO  # without a base, Xero's value is the base: Provet's differing value wins
-    if same(name, provet, base):
-        return TO_PROVET
-    return CONFLICT
-
-
-def is_company(client: Client) -> bool:
-    return client.customer_type != 0 and bool(client.organization_name)
-
-
-def suffix(client_id: int | str) -> str:
-    return f" (Provet {client_id})"
-
-
-def provet_values(client: Client, phone: str) -> dict[str, str]:
-    return {
-        "name": client_name(client),
-        "email": contact_email(client.email),
-        "phone": fold(phone),
-        "street": fold(client.street_address),
-        "postcode": fold(client.zip_code),
-        "city": fold(client.city),
-        "country": fold(client.country),
-        "tax_number": fold(client.vat_number),
-    }
-
-
-def xero_values(contact: XeroContactState, client_id: int | str) -> dict[str, str]:
-    name = fold(contact.name)
-    if name.endswith(suffix(client_id)):
-        name = name[: -len(suffix(client_id))]
-    phone = dict(contact.default_phone)
-    parts = (phone.get("PhoneCountryCode", ""), phone.get("PhoneAreaCode", ""), phone.get("PhoneNumber", ""))
-    return {
-        "name": name,
-        "email": fold(contact.email),
-        "phone": fold(" ".join(parts)),
-        "street": fold(contact.street),
-        "postcode": fold(contact.postcode),
-        "city": fold(contact.city),
-        "country": fold(contact.country),
-        "tax_number": fold(contact.tax_number),
-    }
-
-
-def split_name(value: str, client: Client, xero_first: str = "", xero_last: str = "") -> tuple[str, str]:
-    """A person's full name as Provet's first and last name (the rule is in the module docstring)."""
-    value = fold(value)
-    first, last = fold(xero_first), fold(xero_last)
-    if (first or last) and fold(f"{first} {last}") == value:
-        return first, last
-    first, last = fold(client.firstname), fold(client.lastname)
-    if fold(f"{first} {last}") == value:
-        return first, last
-    if first and value.startswith(first + " "):
-        return first, value[len(first) + 1 :]
-    if last and value.endswith(" " + last):
-        return value[: -len(last) - 1], last
-    head, _, tail = value.rpartition(" ")
-    return head, tail
-
-
-def provet_changes(
-    client: Client, values: Mapping[str, str], contact: XeroContactState | None = None
-) -> tuple[dict[str, str], str | None]:
-    """The PATCH body for these field values, and the phone number to write (None: leave it)."""
-    body: dict[str, str] = {}
-    phone: str | None = None
-    for name, raw in values.items():
-        v = fold(raw)
-        if name == "name":
-            if is_company(client):
-                body["organization_name"] = v
-            else:
-                body["firstname"], body["lastname"] = split_name(
-                    v, client, contact.first_name if contact else "", contact.last_name if contact else ""
-                )
-        elif name == "phone":
-            phone = v
-        else:
-            key = {"email": "email", "street": "street_address", "postcode": "zip_code", "city": "city",
-                   "country": "country", "tax_number": "vat_number"}[name]  # fmt: skip
-            body[key] = v.upper() if name == "country" else v
-    return body, phone
-
-
-def xero_element(
-    client: Client, contact: XeroContactState, values: Mapping[str, str], *, with_suffix: bool = False
-) -> dict[str, Any]:
-    """One `POST Contacts` element: ContactID and only what changes (a changed address is sent whole)."""
-    element: dict[str, Any] = {"ContactID": contact.xero_id}
-    address = dict(contact.pobox)
-    address_changed = False
-    for name, raw in values.items():
-        v = fold(raw)
-        if name == "name":
-            end = suffix(client.id)
-            if with_suffix or contact.name.endswith(end):
-                element["Name"] = fit(v, MAX_NAME - len(end)) + end
-            else:
-                element["Name"] = fit(v, MAX_NAME)
-            if not is_company(client):
-                first, last = split_name(v, client)
-                element["FirstName"], element["LastName"] = fit(first, 255), fit(last, 255)
-        elif name == "email":
-            element["EmailAddress"] = fit(v, 255)
-        elif name == "phone":
-            element["Phones"] = [{"PhoneType": "DEFAULT", "PhoneNumber": fit(v, 50), "PhoneAreaCode": "",
-                                  "PhoneCountryCode": ""}]
-        elif name == "tax_number":
-            element["TaxNumber"] = fit(v, 50)
-        else:
-            key, limit = {"street": ("AddressLine1", 500), "postcode": ("PostalCode", 50), "city": ("City", 255),
-                          "country": ("Country", 50)}[name]  # fmt: skip
-            address[key] = fit(v, limit)
-            address_changed = True
-    if address_changed:
-        address["AddressType"] = "POBOX"
-        element["Addresses"] = [address]
-    return element
-
-
-def _words(names: Iterable[str]) -> str:
-    return ", ".join(FIELD_WORDS[n] for n in names)
 
 
 def _stamp(dt: datetime | None) -> str | None:
@@ -336,6 +192,24 @@ class _Decisions:
     choose: dict[int, str | None] = field(default_factory=dict)
 
 
+@dataclass
+class _Seen:
+    """What the planning stage read: the changes on both sides, and where the cursors can move to."""
+
+    clients: dict[str, Client] = field(default_factory=dict)  # Provet clients read, by id
+    xero_now: dict[str, XeroContactState] = field(default_factory=dict)  # their contacts, by client id
+    polled: set[str] = field(default_factory=set)  # clients whose contact Xero changed
+    provet_changed: set[str] = field(default_factory=set)
+    bad: list[Any] = field(default_factory=list)  # what could not be read
+    blocked: bool = False  # something could not be read: the cursors stay, so it is read again
+    provet_cursor: datetime | None = None
+    xero_cursor: datetime | None = None
+    unbased: dict[str, str] = field(default_factory=dict)
+    open_conflicts: list[Conflict] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)  # clients waiting in the attention list
+    acting: set[str] = field(default_factory=set)  # clients with a conflict to act on
+
+
 class ClientSync:
     """The client-details step of a sync pass; run after documents and payments."""
 
@@ -349,7 +223,9 @@ class ClientSync:
         conflict_rule: str = "ask",
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         check_stop: Callable[[], None] = lambda: None,
+        writer: JournalWriter | None = None,
     ) -> None:
+        """`writer`: the pass's journaled writer (contact updates go through it); one of its own without."""
         if conflict_rule not in RULES:
             raise ValueError(f"conflict_rule must be one of {', '.join(RULES)}, not {conflict_rule!r}")
         self.provet = provet
@@ -357,6 +233,7 @@ class ClientSync:
         self.state = state
         self.clients = ClientState(state.store)
         self.out = out
+        self.writer = writer or JournalWriter(xero, provet, state, out)
         self.rule = conflict_rule
         self._now = now
         self._check_stop = check_stop
@@ -373,23 +250,34 @@ class ClientSync:
         return ClientReport(c["xero"], c["provet"], c["conflicts"], c["refused"], self.xero.total_calls - calls_before)
 
     def _run(self, links: dict[str, str], poll_xero: bool) -> None:
-        by_contact = {xid.lower(): pid for pid, xid in links.items()}
-        blocked = False  # something could not be read: the cursors stay, so it is read again
+        """Plan (read both sides, decide per field, save the decisions), then apply (write, save the bases)."""
+        seen = self._read_changes(links, poll_xero)
+        candidates = self._candidates(seen, links)
+        if candidates:
+            plans = self._plan_all(seen, links, candidates)
+            try:
+                self._write_provet([p for p in plans if p.to_provet])
+                self._write_xero([p for p in plans if p.to_xero])
+            finally:
+                self._settle(plans, seen.refused)  # also when the pass stops half-way: what was written is saved
+        if not seen.blocked:
+            self._advance(seen.provet_cursor, seen.xero_cursor)
 
-        # What Xero changed (one call when nothing did).
-        xero_now: dict[str, XeroContactState] = {}
-        polled: set[str] = set()
-        xero_cursor: datetime | None = None
+    # --- planning -------------------------------------------------------------------------------------------------
+    def _read_changes(self, links: dict[str, str], poll_xero: bool) -> _Seen:
+        """What changed on either side since the pair was last looked at (one Xero call when nothing did)."""
+        seen = _Seen()
         if poll_xero:
+            by_contact = {xid.lower(): pid for pid, xid in links.items()}
             since = self.state.cursor(CURSOR_XERO)
             since_dt = datetime.fromisoformat(since) if since else None
             for contact in self.xero.contacts_modified_since(since_dt - XERO_OVERLAP if since_dt else None):
-                if contact.updated and (xero_cursor is None or contact.updated > xero_cursor):
-                    xero_cursor = contact.updated
+                if contact.updated and (seen.xero_cursor is None or contact.updated > seen.xero_cursor):
+                    seen.xero_cursor = contact.updated
                 pid = by_contact.get(contact.xero_id.lower())
                 if pid is not None:
-                    xero_now[pid] = contact
-                    polled.add(pid)
+                    seen.xero_now[pid] = contact
+                    seen.polled.add(pid)
 
         # What Provet changed; without a cursor yet, every linked client (only linked ones matter).
         since = self.state.cursor(CURSOR_PROVET)
@@ -397,85 +285,75 @@ class ClientSync:
             changed = self.provet.changed_clients(datetime.fromisoformat(since) - PROVET_OVERLAP)
         else:
             changed = self.provet.clients(sorted(int(p) for p in links))
-        provet_cursor: datetime | None = changed.cursor
+        seen.provet_cursor = changed.cursor
         if since and changed.cursor_is_impossible(datetime.fromisoformat(since)):  # an older version left it so
             self.out.notice("warning", "The sync's place in Provet's clients "
                             f"({datetime.fromisoformat(since).astimezone():%Y-%m-%d %H:%M}) "
                             "was later than Provet's own clock, after a client dated in the future; every linked "
                             "client is looked at again on the next pass.")
             self.state.set_cursor(CURSOR_PROVET, "")  # no cursor: the next pass reads every linked client
-            provet_cursor = None
-        clients: dict[str, Client] = {str(c.id): c for c in changed.records if str(c.id) in links}
-        bad = [b for b in changed.bad if b.id is None or str(b.id) in links]
-        self.out.unreadable(bad)
-        blocked |= bool(bad)
+            seen.provet_cursor = None
+        seen.clients = {str(c.id): c for c in changed.records if str(c.id) in links}
+        seen.bad = [b for b in changed.bad if b.id is None or str(b.id) in links]
+        self.out.unreadable(seen.bad)
+        seen.blocked |= bool(seen.bad)
         # Only what changed since the pair was last looked at.
-        marks = self.clients.bases(set(clients) | polled)
-        provet_changed = {p for p, c in clients.items() if _newer(c.modified, marks.get(p, {}).get(SEEN_PROVET))}
-        polled = {p for p in polled if _newer(xero_now[p].updated, marks.get(p, {}).get(SEEN_XERO))}
+        marks = self.clients.bases(set(seen.clients) | seen.polled)
+        seen.provet_changed = {p for p, c in seen.clients.items()
+                               if _newer(c.modified, marks.get(p, {}).get(SEEN_PROVET))}
+        seen.polled = {p for p in seen.polled if _newer(seen.xero_now[p].updated, marks.get(p, {}).get(SEEN_XERO))}
+        return seen
 
-        unbased = self.clients.unbased_links()
-        open_conflicts = self.clients.open_conflicts()
+    def _candidates(self, seen: _Seen, links: dict[str, str]) -> set[str]:
+        """The pairs to decide on: changed on either side, just linked, or with a conflict to act on."""
+        seen.unbased = self.clients.unbased_links()
+        seen.open_conflicts = self.clients.open_conflicts()
         # Chosen values are written now; with a standing rule, older conflicts too — except for a client whose
         # write was refused (it waits in the attention list until one side changes again).
-        refused = set(self.state.attention_ids("client"))
-        acting = {
-            c.provet_client_id for c in open_conflicts
-            if c.chosen is not None or (self.rule != "ask" and c.provet_client_id not in refused)
+        seen.refused = set(self.state.attention_ids("client"))
+        seen.acting = {
+            c.provet_client_id for c in seen.open_conflicts
+            if c.chosen is not None or (self.rule != "ask" and c.provet_client_id not in seen.refused)
         }  # fmt: skip
-        candidates = (provet_changed | polled | set(unbased) | acting) & set(links)
-        if not candidates:
-            if not blocked:
-                self._advance(provet_cursor, xero_cursor)
-            return
-        self.out.progress("checking client details", 0, len(candidates))
+        return (seen.provet_changed | seen.polled | set(seen.unbased) | seen.acting) & set(links)
 
+    def _plan_all(self, seen: _Seen, links: dict[str, str], candidates: set[str]) -> list[_Plan]:
+        """Both sides of every candidate read, and what to write decided and saved (conflicts before anything
+        is written)."""
+        self.out.progress("checking client details", 0, len(candidates))
+        clients = seen.clients
         missing = sorted(int(p) for p in candidates - set(clients))
         if missing:
             more = self.provet.clients(missing)
             self.out.unreadable(more.bad)
-            blocked |= bool(more.bad)
-            bad += list(more.bad)
+            seen.blocked |= bool(more.bad)
+            seen.bad += list(more.bad)
             clients.update({str(c.id): c for c in more.records})
-        unreadable_ids = {str(b.id) for b in bad if b.id is not None}
-        candidates -= unreadable_ids
+        candidates -= {str(b.id) for b in seen.bad if b.id is not None}
         gone = {p for p in candidates if p not in clients}
         candidates -= gone
-        if gone & set(unbased):
+        if gone & set(seen.unbased):
             # A link whose Provet client is no more: mark it as seen, so it is not looked up on every pass.
-            self.clients.record({p: dict.fromkeys(FIELDS) for p in gone & set(unbased)})
+            self.clients.record({p: dict.fromkeys(FIELDS) for p in gone & set(seen.unbased)})
 
         phones, phone_bad = self._phones([clients[p] for p in candidates])
         if phone_bad:
-            blocked = True
+            seen.blocked = True
             candidates -= phone_bad
 
         bases = self.clients.bases(candidates)
-        conflicts = {(c.provet_client_id, c.field): c for c in open_conflicts}
+        conflicts = {(c.provet_client_id, c.field): c for c in seen.open_conflicts}
         # A client re-read in the overlap (or whose own write came back) needs Xero only if Provet differs.
-        quiet = {
+        candidates -= {
             p for p in candidates
-            if p in provet_changed and p not in polled and p not in unbased and p not in acting
+            if p in seen.provet_changed and p not in seen.polled and p not in seen.unbased and p not in seen.acting
             and self._provet_as_based(clients[p], phones.get(p, ""), bases.get(p, {}), conflicts)
         }  # fmt: skip
-        candidates -= quiet
-
-        lookup = sorted(links[p] for p in candidates if p not in xero_now)
-        if lookup:
-            found = {c.xero_id.lower(): c for c in self.xero.contacts_by_id(lookup)}
-            for p in candidates:
-                if p not in xero_now and links[p].lower() in found:
-                    xero_now[p] = found[links[p].lower()]
-        for p in sorted(candidates - set(xero_now), key=int):
-            self.out.notice("warning", f"Client {client_name(clients[p])}: its Xero contact was not found, so its "
-                                       "details are not kept in step.")
-            if p in unbased:
-                self.clients.record({p: dict(provet_values(clients[p], phones.get(p, "")))})
-            candidates.discard(p)
+        self._find_contacts(seen, links, candidates, phones)
 
         decisions = _Decisions()
         plans = [
-            self._plan(clients[p], xero_now[p], phones.get(p, ""), bases.get(p), conflicts, decisions)
+            self._plan(clients[p], seen.xero_now[p], phones.get(p, ""), bases.get(p), conflicts, decisions)
             for p in sorted(candidates, key=int)
         ]
         new_ids = self.clients.record(
@@ -488,13 +366,22 @@ class ClientSync:
                     plan.close_after[name] = (cid, resolution)
             if conflict.resolution is None:
                 self._tell_conflict(plan, cid, conflict)
-        try:
-            self._write_provet([p for p in plans if p.to_provet])
-            self._write_xero([p for p in plans if p.to_xero])
-        finally:
-            self._settle(plans, refused)  # also when the pass stops half-way: what was written is saved
-        if not blocked:
-            self._advance(provet_cursor, xero_cursor)
+        return plans
+
+    def _find_contacts(self, seen: _Seen, links: dict[str, str], candidates: set[str], phones: dict[str, str]) -> None:
+        """The Xero contact of every candidate the poll did not bring; one that is gone leaves the candidates."""
+        lookup = sorted(links[p] for p in candidates if p not in seen.xero_now)
+        if lookup:
+            found = {c.xero_id.lower(): c for c in self.xero.contacts_by_id(lookup)}
+            for p in candidates:
+                if p not in seen.xero_now and links[p].lower() in found:
+                    seen.xero_now[p] = found[links[p].lower()]
+        for p in sorted(candidates - set(seen.xero_now), key=int):
+            self.out.notice("warning", f"Client {client_name(seen.clients[p])}: its Xero contact was not found, so "
+                                       "its details are not kept in step.")
+            if p in seen.unbased:
+                self.clients.record({p: dict(provet_values(seen.clients[p], phones.get(p, "")))})
+            candidates.discard(p)
 
     # --- reading ------------------------------------------------------------------------------------------------
     def _phones(self, clients: Sequence[Client]) -> tuple[dict[str, str], set[str]]:
@@ -640,7 +527,7 @@ class ClientSync:
                     if phone is None and plan.as_expected(got, plan.provet_read, plan.to_provet):
                         plan.provet_seen = written.modified
                 except ProvetRefusedError as exc:
-                    self._refused(plan, fields, "client_refused", f"Provet refused the {_words(fields)} from Xero: "
+                    self._refused(plan, fields, "client_refused", f"Provet refused the {words(fields)} from Xero: "
                                   f"{exc}", "Correct it in Xero, or enter the same value in Provet; it is copied on "
                                   "the next sync after that change.")
             if phone is not None:
@@ -649,7 +536,7 @@ class ClientSync:
             done = [n for n in plan.to_provet if n not in plan.failed]
             if done:
                 self._counts["provet"] += 1
-                self.out.notice("info", f"{plan.label}: {_words(done)} copied from Xero to Provet.")
+                self.out.notice("info", f"{plan.label}: {words(done)} copied from Xero to Provet.")
 
     def _write_phone(self, plan: _Plan, phone: str) -> None:
         why = ""
@@ -669,51 +556,23 @@ class ClientSync:
                           "that change.")
 
     def _write_xero(self, plans: list[_Plan]) -> None:
+        """Through the journal: a refused batch goes again one by one, a taken name again with the suffix the app
+        adds when it makes a contact, and a write cut off by a crash is finished by the next pass."""
         for start in range(0, len(plans), BATCH):
             self._check_stop()
             chunk = plans[start : start + BATCH]
             self.out.progress("updating contacts in Xero", start, len(plans))
-            results = self._post([xero_element(p.client, p.contact, p.to_xero) for p in chunk])
-            taken: list[_Plan] = []
-            for plan, res in zip(chunk, results, strict=True):
-                if res is not None and not res.errors and not res.has_errors:
-                    self._xero_done(plan, res)
-                elif "name" in plan.to_xero and res is not None and any("already assigned" in m for m in res.errors):
-                    taken.append(plan)  # the plain name belongs to another contact: add the suffix, as when made
-                else:
-                    self._xero_refused(plan, res)
-            if taken:
-                again = self._post([xero_element(p.client, p.contact, p.to_xero, with_suffix=True) for p in taken])
-                for plan, res in zip(taken, again, strict=True):
-                    if res is not None and not res.errors and not res.has_errors:
-                        self._xero_done(plan, res)
-                    else:
-                        self._xero_refused(plan, res)
-
-    def _post(self, elements: list[dict[str, Any]]) -> list[XeroContactState | None]:
-        """One batch; refused as a whole, its elements go one by one so one bad one stops no others."""
-        key = f"provet-xero-{uuid.uuid4()}"  # setting values twice is harmless: the key need not outlive a crash
-        try:
-            got = self.xero.update_contacts(elements, key)
-        except XeroValidationError as exc:
-            if len(elements) == 1:
-                return [XeroContactState("", "", "", "", "", True, exc.messages, None)]
-            return [r for e in elements for r in self._post([e])]
-        return [got[i] if i < len(got) else None for i in range(len(elements))]
-
-    def _xero_done(self, plan: _Plan, res: XeroContactState) -> None:
-        plan.xero_tried = True
-        if res.updated and plan.as_expected(xero_values(res, plan.client.id), plan.xero_read, plan.to_xero):
-            plan.xero_seen = res.updated
-        self._counts["xero"] += 1
-        self.out.done("contact_update", plan.cid, f"{plan.label}: {_words(plan.to_xero)}", plan.contact.xero_id)
-
-    def _xero_refused(self, plan: _Plan, res: XeroContactState | None) -> None:
-        plan.xero_tried = True
-        why = "; ".join(res.errors) if res is not None and res.errors else "no reason given"
-        self._refused(plan, list(plan.to_xero), "contact_rejected",
-                      f"Xero refused the changed {_words(plan.to_xero)}: {why}",
-                      "Correct the client's details in Provet; they are sent on the next sync after that change.")
+            answers = self.writer.write(UpdateContacts.of([(p.client, p.contact, p.to_xero, p.label) for p in chunk]))
+            for plan, res in zip(chunk, answers, strict=True):
+                plan.xero_tried = True
+                if UpdateContacts.ok(res):
+                    self._counts["xero"] += 1
+                    if res.updated and plan.as_expected(xero_values(res, plan.client.id), plan.xero_read,
+                                                        plan.to_xero):
+                        plan.xero_seen = res.updated
+                else:  # told, and waiting in the attention list, by the writer
+                    self._counts["refused"] += 1
+                    plan.failed.update(plan.to_xero)
 
     def _refused(self, plan: _Plan, names: list[str], cause: str, reason: str, fix: str) -> None:
         self._counts["refused"] += 1

@@ -30,8 +30,15 @@ def client_name(client: Client) -> str:
 
 
 def distinguished_name(client: Client) -> str:
-    suffix = f" (Provet {client.id})"
-    return fit(client_name(client), MAX_NAME - len(suffix)) + suffix
+    return named_apart(client_name(client), client.id)
+
+
+def named_apart(name: str, client_id: int | str) -> str:
+    """`name` with the client's " (Provet 123)" suffix (kept once when it has it), cut to fit Xero: the name a
+    contact takes when its plain name belongs to another contact."""
+    suffix = f" (Provet {client_id})"
+    plain = name[: -len(suffix)] if name.endswith(suffix) else name
+    return fit(plain, MAX_NAME - len(suffix)) + suffix
 
 
 def contact_email(email: str) -> str:

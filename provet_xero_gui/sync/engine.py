@@ -44,8 +44,6 @@ from provet_xero_gui.sync.clients import ClientSync
 from provet_xero_gui.sync.contacts import (
     client_name,
     contact_number,
-    contact_payload,
-    distinguished_name,
     plan_contacts,
 )
 from provet_xero_gui.sync.events import (
@@ -62,6 +60,15 @@ from provet_xero_gui.sync.prefetch import Lane
 from provet_xero_gui.sync.rebuild import rebuild_links, rebuilt_words
 from provet_xero_gui.sync.translate import Hold, XeroDocument, translate
 from provet_xero_gui.sync.writer import JournalWriter
+from provet_xero_gui.sync.writes import (
+    AllocateCreditNote,
+    CreateContacts,
+    CreateCreditNotes,
+    CreateInvoices,
+    Ref,
+    VoidCreditNote,
+    VoidInvoice,
+)
 from provet_xero_gui.xero.client import (
     XeroApiError,
     XeroContactState,
@@ -228,7 +235,7 @@ class SyncEngine:
             if poll_xero:
                 payments.pull()
             ClientSync(self.provet, self.xero, self.state, self.out, conflict_rule=self._conflict_rule,
-                       now=self._now, check_stop=self._check_stop).run(poll_xero=poll_xero)
+                       now=self._now, check_stop=self._check_stop, writer=self.writer).run(poll_xero=poll_xero)
         except PassStopped as exc:
             stopped = exc
         except DayLimitLow as exc:
@@ -472,34 +479,20 @@ class SyncEngine:
             self.state.add_links(NewLink("contact", str(cid), xid) for cid, xid in plan.reuse.items())
             known.update(plan.reuse)
         to_create = [(clients[cid], name) for cid, name in plan.create.items()]
-        for attempt in range(2):
-            retry_with_other_name: list[tuple[Client, str]] = []
-            for start in range(0, len(to_create), BATCH):
-                self._check_stop()
-                chunk = to_create[start : start + BATCH]
-                payloads = [contact_payload(c, name, read.first_phones.get(c.id, "")) for c, name in chunk]
-                entry = self.state.begin(
-                    "PUT Contacts",
-                    payloads,
-                    [{"kind": "contact", "provet_id": str(c.id), "label": f"Client {name}"} for c, name in chunk],
-                )
-                results = self.writer.execute(entry)
-                for (client, name), payload, res in zip(chunk, payloads, results or [], strict=False):
-                    if res.xero_id and not res.has_errors:
-                        known[client.id] = res.xero_id
-                        if run.contacts is not None:  # what this pass made is in Xero's list from now on
-                            run.contacts.append(_made_contact(res.xero_id, name, payload))
-                    elif attempt == 0 and any("already assigned" in m or "unique" in m for m in res.errors):
-                        retry_with_other_name.append((client, distinguished_name(client)))
-                    else:
-                        failed[client.id] = "Xero refused its client: " + "; ".join(res.errors or ("no reason given",))
-                retrying = {c.id for c, _name in retry_with_other_name}
-                for client, _name in chunk:  # a whole-request refusal answers no client by client
-                    if client.id not in known and client.id not in failed and client.id not in retrying:
-                        failed[client.id] = "Xero did not take its client (see the log)"
-            if not retry_with_other_name:
-                break
-            to_create = retry_with_other_name
+        for start in range(0, len(to_create), BATCH):
+            self._check_stop()
+            chunk = to_create[start : start + BATCH]
+            write = CreateContacts.of([(c, name, read.first_phones.get(c.id, "")) for c, name in chunk])
+            answers = self.writer.write(write)  # a name taken by another contact goes again, distinguishable
+            for (client, name), payload, res in zip(chunk, write.bodies, answers, strict=True):
+                if res is None:  # a whole-request refusal answers no client by client
+                    failed[client.id] = "Xero did not take its client (see the log)"
+                elif CreateContacts.ok(res):
+                    known[client.id] = res.xero_id
+                    if run.contacts is not None:  # what this pass made is in Xero's list from now on
+                        run.contacts.append(_made_contact(res.xero_id, res.name or name, payload))
+                else:
+                    failed[client.id] = "Xero refused its client: " + "; ".join(res.errors or ("no reason given",))
         for inv in invoices:
             if inv.client_id in failed:
                 self.out.hold(_kind(inv), inv.id, inv.label, "contact_rejected", failed[inv.client_id],
@@ -523,7 +516,7 @@ class SyncEngine:
     def _send_queued(self, run: _DocumentRun, *, final: bool) -> None:
         """Send the queued documents in full batches of 50; at the end, the rest too. Invoices go before
         credit notes, so a credit note's original is in Xero before the credit note is allocated."""
-        for kind, endpoint in (("invoice", "PUT Invoices"), ("credit_note", "PUT CreditNotes")):
+        for kind, write in (("invoice", CreateInvoices), ("credit_note", CreateCreditNotes)):
             queued = run.queued[kind]
             if not final and kind == "credit_note":
                 continue
@@ -533,23 +526,7 @@ class SyncEngine:
                 if kind == "credit_note":
                     done = run.sent_by_kind[kind]
                     self.out.progress("sending credit notes", done, done + len(chunk) + len(queued))
-                entry = self.state.begin(
-                    endpoint,
-                    [d.xero.to_json() for d in chunk],
-                    [
-                        {
-                            "kind": kind,
-                            "provet_id": str(d.invoice.id),
-                            "label": d.invoice.label,
-                            "number": d.xero.number,
-                            "total": str(d.xero.total),
-                            "date": d.xero.date.isoformat(),
-                            "original": d.invoice.credit_note_original_invoice_id,
-                        }
-                        for d in chunk
-                    ],
-                )
-                self.writer.execute(entry)
+                self.writer.write(write.of([(d.invoice, d.xero) for d in chunk]))
                 run.sent.extend(chunk)
                 run.sent_by_kind[kind] += len(chunk)
 
@@ -597,12 +574,7 @@ class SyncEngine:
                 continue
             note_date = date.fromisoformat(info.date)
             on = max(note_date, original.date) if original.date else note_date
-            self.writer.write(
-                "PUT Allocation",
-                {"CreditNoteID": note_links[cn].xero_id, "InvoiceID": invoice_xid, "Amount": str(amount),
-                 "Date": on.isoformat()},
-                [{"kind": "allocation", "provet_id": cn, "label": f"Allocation of {label}"}],
-            )
+            self.writer.write(AllocateCreditNote.of(cn, label, note_links[cn].xero_id, invoice_xid, amount, on))
             if self.state.allocated(cn):
                 self.state.resolve("credit_note", cn)
                 states[invoice_xid] = replace(original, amount_due=original.amount_due - amount)
@@ -629,9 +601,8 @@ class SyncEngine:
             if link is None:
                 continue
             self._check_stop()
-            endpoint, body = (("POST VoidCreditNote", {"CreditNoteID": link.xero_id}) if kind == "credit_note"
-                              else ("POST Void", {"InvoiceID": link.xero_id}))
-            self.writer.write(endpoint, body, [{"kind": "void", "provet_id": str(inv.id), "label": inv.label}])
+            void = VoidCreditNote if kind == "credit_note" else VoidInvoice
+            self.writer.write(void(Ref("void", str(inv.id), inv.label), link.xero_id))
             if self.state.link("void", inv.id) is not None:
                 self.state.resolve(kind, inv.id)  # a refusal waiting from an earlier pass is settled
 

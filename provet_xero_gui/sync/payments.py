@@ -38,6 +38,8 @@ from provet_xero_gui.provet.source import ReadBatch
 from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.outcomes import Outcomes
 from provet_xero_gui.sync.writer import JournalWriter
+from provet_xero_gui.sync.writes import CancelProvetPayment, CreatePayments, DeletePayment, PostProvetPayment, Ref
+from provet_xero_gui.sync.writes.payments import payment_reference
 from provet_xero_gui.xero.port import XeroPort
 from provet_xero_gui.xero.reference import XeroReference
 
@@ -57,10 +59,6 @@ FROM_XERO_PREFIX = "Xero payment "
 
 
 _Part = tuple[str, Payment, dict[str, Any], Decimal]
-
-
-def payment_reference(payment_id: int) -> str:
-    return f"Provet payment #{payment_id}"
 
 
 _OWN_REFERENCE = re.compile(re.escape(payment_reference(0)[:-1]) + r"(\d+)")
@@ -239,8 +237,7 @@ class PaymentSync:
         if not parts:
             return
         lock = self._reference().organisation.lock_date
-        bodies: list[dict[str, Any]] = []
-        docs: list[dict[str, Any]] = []
+        elements: list[tuple[Ref, Payment, dict[str, Any], Decimal, str]] = []
         for part_id, p, target, amount in parts:
             account = self.mapping.payment_account(p)
             if account is None:
@@ -254,24 +251,21 @@ class PaymentSync:
                               f"it is dated {p.payment_date.isoformat()}, on or before Xero's lock date "
                               f"{lock.isoformat()}", "Ask the accountant to move the lock date in Xero, then Retry.")
                 continue
-            bodies.append({**target, "Account": {"Code": account},
-                           "Date": p.payment_date.isoformat(), "Amount": float(amount),
-                           "Reference": payment_reference(p.id)})
             label = _label(p) if part_id == str(p.id) else f"{_label(p)}: {amount:.2f} onto gathered invoice " \
                 f"{part_id.split('@')[1]}"
-            docs.append({"kind": "payment", "provet_id": part_id, "label": label})
-        self.out.progress("sending payments", 0, len(bodies))
-        for start in range(0, len(bodies), BATCH):
+            elements.append((Ref("payment", part_id, label), p, target, amount, account))
+        self.out.progress("sending payments", 0, len(elements))
+        for start in range(0, len(elements), BATCH):
             self._check_stop()
-            self.writer.write("PUT Payments", bodies[start : start + BATCH], docs[start : start + BATCH])
-            self.out.progress("sending payments", min(start + BATCH, len(bodies)), len(bodies))
+            self.writer.write(CreatePayments.of(elements[start : start + BATCH]))
+            self.out.progress("sending payments", min(start + BATCH, len(elements)), len(elements))
 
     def _delete(self, links: list[Any]) -> None:
         for link in links:
             self._check_stop()
-            self.writer.write("POST DeletePayment", {"PaymentID": link.xero_id},
-                              [{"kind": "payment", "provet_id": link.provet_id,
-                                "label": f"Cancelled Provet payment #{link.provet_id.split('@')[0]}"}])
+            self.writer.write(DeletePayment(Ref("payment", link.provet_id,
+                                                f"Cancelled Provet payment #{link.provet_id.split('@')[0]}"),
+                                            link.xero_id))
 
     # --- Xero → Provet ---------------------------------------------------------------------------------
     def pull(self) -> None:
@@ -293,10 +287,8 @@ class PaymentSync:
                 if (posted is not None and self.state.link("xero_payment_cancelled", posted.provet_id) is None
                         and self.state.link("payment_deleted", posted.provet_id) is None):  # not our own deletion
                     self._check_stop()
-                    self.writer.write("PROVET cancel payment",
-                                      {"payment_id": posted.provet_id, "xero_payment_id": xp.xero_id},
-                                      [{"kind": "xero_payment", "provet_id": posted.provet_id,
-                                        "label": f"Deleted {label}"}])
+                    self.writer.write(CancelProvetPayment(Ref("xero_payment", posted.provet_id, f"Deleted {label}"),
+                                                          int(posted.provet_id), xp.xero_id))
                 continue
             if posted is not None or xp.status != "AUTHORISED":
                 continue
@@ -307,12 +299,9 @@ class PaymentSync:
                               "Choose the clinic's \"Xero payments\" method in the mapping, then Retry.")
                 continue
             self._check_stop()
-            self.writer.write(
-                "PROVET POST payment",
-                {"invoice_id": int(invoice.provet_id), "amount": str(xp.amount), "date": (xp.date or
-                 datetime.now(UTC).date()).isoformat(), "method_id": int(method), "xero_payment_id": xp.xero_id},
-                [{"kind": "xero_payment", "provet_id": xp.xero_id, "label": label}],
-            )
+            self.writer.write(PostProvetPayment(Ref("xero_payment", xp.xero_id, label), int(invoice.provet_id),
+                                                xp.amount, xp.date or datetime.now(UTC).date(), int(method),
+                                                xp.xero_id))
         reached = max(filter(None, (poll.newest, poll.answered_at)), default=None)
         if reached is not None and (not stored or reached > datetime.fromisoformat(stored)):
             self.state.set_cursor(CURSOR_XERO, reached.isoformat())
