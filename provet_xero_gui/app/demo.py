@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING, TextIO
 import requests
 
 from provet_xero_gui.app import onboarding
+from provet_xero_gui.app.errors import AppError
 from provet_xero_gui.app.passes import run_sync
+from provet_xero_gui.app.tieout import CannotTieOut, run_tieout
 from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sync.events import Event, PassFinished, Progress, SyncResult
 from provet_xero_gui.sync.history import describe
-from provet_xero_gui.tieout import CannotTieOut, run_tieout
 from provet_xero_gui.tieout.export import calls_words, summary_words
 from provet_xero_gui.xero.identity import IdentityClient
 from provet_xero_gui.xero.signin import sign_in
@@ -186,6 +187,17 @@ class ProgressPrinter:
         line = describe(event)
         if line and line[0] in ("warning", "error"):
             self.out.write(("\r" if self.tty else "") + line[1] + "\n")
+
+
+def start_sandbox(*, seed: int, size: int, provet_port: int, xero_port: int, time_scale: float) -> Sandbox:
+    """`provet-xero sandbox`: the simulated Provet Cloud and Xero on loopback, started."""
+    from provet_xero_gui.sandbox.runner import Sandbox
+
+    try:
+        return Sandbox(seed=seed, size=size, provet_port=provet_port, xero_port=xero_port,
+                       time_scale=time_scale).start()
+    except OSError as exc:
+        raise AppError(f"the sandbox could not start: {exc.strerror or exc}") from None
 
 
 def run_headless_demo(size: int = 60, out: TextIO = sys.stdout, progress: Callable[[Event], None] | None = None,

@@ -16,10 +16,11 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from provet_xero_gui.app.passes import run_sync
+from provet_xero_gui.app.tieout import tie_out_if_due
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sync.events import ConflictFound, PassFinished, Progress, SyncResult
 from provet_xero_gui.tieout import UNEXPLAINED
-from provet_xero_gui.tieout.daily import DailyTieOut, tie_out_if_due, today_here
+from provet_xero_gui.tieout.daily import DailyTieOut, today_here
 from provet_xero_gui.ui.status import Notification, Status, expiry_notification, notifications_after_pass, tray_state
 from provet_xero_gui.ui.worker import PassRequest, PausedChoice, ProfileWorker, Running, StartAtLoginChoice, SyncWorker
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from provet_xero_gui.app.onboarding import plain_message
+from provet_xero_gui.app.tieout import run_tieout
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.tieout import (
     EQUAL,
@@ -37,7 +38,6 @@ from provet_xero_gui.tieout import (
     TieOutRangeError,
     TieOutReport,
     check_range,
-    run_tieout,
 )
 from provet_xero_gui.tieout.export import calls_words, report_csv, report_html, summary_words
 from provet_xero_gui.ui.background import Background

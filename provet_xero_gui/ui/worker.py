@@ -23,9 +23,9 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from provet_xero_gui import autostart
 from provet_xero_gui.app.passes import CannotSync, run_sync
+from provet_xero_gui.app.tieout import CannotTieOut
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.store import LogEntry, Store, StoreError
-from provet_xero_gui.tieout import CannotTieOut
 from provet_xero_gui.tieout.daily import DailyTieOut
 from provet_xero_gui.ui.status import read_document, read_status
 
