@@ -201,6 +201,7 @@ def cmd_connect_xero(args: argparse.Namespace) -> int:
     import webbrowser
 
     from provet_xero_gui.app.application import Application
+    from provet_xero_gui.app.errors import AppError
 
     app = Application.open()
 
@@ -215,7 +216,10 @@ def cmd_connect_xero(args: argparse.Namespace) -> int:
     tenant = app.sign_in_to_xero(tenant=args.tenant, show_url=show,
                                  open_browser=None if args.no_browser else webbrowser.open, ask=_ask_tenant)
     print(f"Connected to the Xero organisation '{tenant.name}'. The sign-in is kept in the keyring.")
-    ask = app.organisation_question()
+    try:
+        ask = app.organisation_question()
+    except AppError:
+        ask = None  # `status` and `sync` say what is wrong with the store
     if ask is not None:
         print(f"{ask.text} Choose with `provet-xero organisation use NAME` (add --fresh-from YYYY-MM-DD to start "
               "an organisation fresh).")

@@ -9,31 +9,33 @@ OrganisationError are kinds of it) with a sentence for the person.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from provet_xero_gui import autostart
 from provet_xero_gui.app import attention, onboarding, organisation
 from provet_xero_gui.app import mapping as mapping_cases
 from provet_xero_gui.app.attention import RetryOutcome
 from provet_xero_gui.app.conflicts import ConflictChoice, ConflictSnapshot, Resolution, read_conflicts, resolve_choices
 from provet_xero_gui.app.errors import AppError
-from provet_xero_gui.app.onboarding import Step
+from provet_xero_gui.app.log import LogReader
+from provet_xero_gui.app.onboarding import MappingSources, SetupState, Step, XeroSignIn
 from provet_xero_gui.app.organisation import OrganisationQuestion
 from provet_xero_gui.app.passes import run_sync
 from provet_xero_gui.app.status import Status, read_status
-from provet_xero_gui.app.tieout import run_tieout
+from provet_xero_gui.app.tieout import CannotTieOut, run_tieout, tie_out_if_due
 from provet_xero_gui.credentials import CredentialsError
-from provet_xero_gui.mapping import Mapping
+from provet_xero_gui.mapping import Mapping, MappingProblem
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.client import ProvetCheck, ProvetError
+from provet_xero_gui.settings import WindowSettings
 from provet_xero_gui.store import Binding, StoreError
 from provet_xero_gui.store.sync_state import AttentionItem
 from provet_xero_gui.sync.events import EventSink, SyncResult
 from provet_xero_gui.tieout import TieOutReport
+from provet_xero_gui.tieout.daily import DailyTieOut
 from provet_xero_gui.xero.identity import Tenant, XeroAuthError
-from provet_xero_gui.xero.limits import XeroLimiter
 from provet_xero_gui.xero.oauth import SignInError
 
 
@@ -52,9 +54,14 @@ class Application:
     tray's pause), so it reads them again for every use case; a command's object is opened for that one command
     and uses the settings as it opened them (with the problem found in them, which `status` reports)."""
 
-    def __init__(self, profile: Profile, *, rereads_settings: bool = True) -> None:
+    def __init__(
+        self, profile: Profile, *, rereads_settings: bool = True, run_pass: Callable[..., SyncResult] = run_sync
+    ) -> None:
+        """`run_pass`: what runs one pass, `passes.run_sync` (a test or the benchmark paces it on the sandbox's
+        clock)."""
         self._profile = profile
         self._rereads = rereads_settings
+        self._run_pass = run_pass
 
     @classmethod
     def open(cls) -> Application:
@@ -78,6 +85,35 @@ class Application:
         """The first setup step a pass or a tie-out still needs (PROVET, XERO, MAPPING), or None."""
         return onboarding.setup_gap(self._now())
 
+    def set_paused(self, paused: bool) -> None:
+        """Pause or resume the scheduled passes (the tray's and the dashboard's choice, kept in the settings)."""
+        self._profile.settings_file.change(lambda s: replace(s, sync=replace(s.sync, paused=paused)))
+
+    def set_start_at_login(self, enabled: bool) -> str | None:
+        """Start the app in the tray at login, or not; the problem in words when the system refused (then the
+        setting says what the system has)."""
+        problem = None
+        try:
+            if enabled:
+                autostart.enable(autostart.launch_command())
+            else:
+                autostart.disable()
+        except OSError as exc:
+            problem = f"Start at login could not be changed: {exc}"
+            enabled = autostart.is_enabled()
+        self._profile.settings_file.update(start_at_login=enabled)
+        return problem
+
+    def window_settings(self) -> WindowSettings:
+        """How the window was left (raises OSError or SettingsError when the file cannot be read)."""
+        return self._profile.settings_file.load().settings.window
+
+    def save_window_settings(self, state: WindowSettings) -> None:
+        self._profile.settings_file.update(window=state)
+
+    def log_reader(self) -> LogReader:
+        return LogReader(self._profile)
+
     # --- sync, attention, retry ------------------------------------------------------------------------
     def sync(
         self,
@@ -86,14 +122,10 @@ class Application:
         retry: Iterable[str] = (),
         poll_xero: bool = True,
         should_stop: Callable[[], bool] = lambda: False,
-        limiter: XeroLimiter | None = None,
-        sleep: Callable[[float], None] | None = None,
-        clock: Callable[[], float] = time.monotonic,
     ) -> SyncResult:
         """One pass under the profile lock; `should_stop` (Pause, Quit) is asked between batches. Raises
         CannotSync when it cannot run at all."""
-        return run_sync(self._now(), events=events, retry=retry, poll_xero=poll_xero,
-                               should_stop=should_stop, limiter=limiter, sleep=sleep, clock=clock)
+        return self._run_pass(self._now(), events=events, retry=retry, poll_xero=poll_xero, should_stop=should_stop)
 
     def attention(self) -> list[AttentionItem]:
         """The open items, those held by rule included (`AttentionItem.by_rule`)."""
@@ -112,6 +144,14 @@ class Application:
         result = self.sync(events=events, retry=[i.key for i in items])
         return Retried(result, attention.retry_outcomes(self._profile, items) if items else ())
 
+    def daily_tieout(self, today: date) -> DailyTieOut | None:
+        """The day's automatic tie-out, when due (after a pass that went through); None when it was made already.
+        Raises CannotTieOut when it cannot be made."""
+        try:
+            return tie_out_if_due(self._now(), today)
+        except StoreError as exc:
+            raise CannotTieOut(str(exc)) from None
+
     # --- conflicts --------------------------------------------------------------------------------------
     def conflicts(self) -> ConflictSnapshot:
         return read_conflicts(self._profile)
@@ -124,6 +164,32 @@ class Application:
         return resolve_choices(self._now(), choices)
 
     # --- connecting -------------------------------------------------------------------------------------
+    def setup_state(self) -> SetupState:
+        """What the profile already has, so the setup resumes where it was left (reads the keyring)."""
+        return onboarding.read_setup_state(self._profile)
+
+    def suggested_provet_url(self) -> str:
+        return onboarding.suggested_provet_url(self._profile)
+
+    def xero_sign_in(
+        self,
+        *,
+        show_url: Callable[[str, bool], None],
+        open_browser: Callable[[str], bool] | None,
+        should_cancel: Callable[[], bool],
+        timeout: float,
+    ) -> XeroSignIn:
+        """The setup's browser sign-in: several organisations are an answer (`chosen` None), not an error."""
+        return onboarding.sign_in_to_xero(self._profile, onboarding.identity_for(self._profile), show_url=show_url,
+                                          open_browser=open_browser, should_cancel=should_cancel, timeout=timeout)
+
+    def xero_organisations(self) -> tuple[Tenant, ...]:
+        """The organisations the kept sign-in reaches."""
+        return onboarding.organisations(self._profile, onboarding.identity_for(self._profile))
+
+    def choose_xero_organisation(self, tenant_id: str) -> Tenant:
+        return onboarding.choose_organisation(self._profile, onboarding.identity_for(self._profile), tenant_id)
+
     def connect_provet(self, url: str, client_id: str, secret: str) -> ProvetCheck:
         try:
             return onboarding.connect_provet(self._profile, url, client_id, secret)
@@ -160,12 +226,11 @@ class Application:
 
     # --- organisation -----------------------------------------------------------------------------------
     def organisation_question(self) -> OrganisationQuestion | None:
-        """What to ask when the organisation chosen is not the one the kept history belongs to; None when the
-        store cannot be read (`status` and `sync` say what is wrong with it)."""
+        """What to ask when the organisation chosen is not the one the kept history belongs to (None: nothing)."""
         try:
             return organisation.question(self._profile)
-        except StoreError:
-            return None
+        except StoreError as exc:
+            raise AppError(str(exc)) from None
 
     def organisations(self) -> list[Binding]:
         try:
@@ -197,6 +262,15 @@ class Application:
 
     def save_mapping(self, mapping: Mapping) -> None:
         onboarding.save_mapping(self._profile, mapping)
+
+    def mapping_sources(self) -> MappingSources:
+        """What the mapping editor shows: Provet's and Xero's lists, what recent invoices use, the saved mapping."""
+        return onboarding.read_mapping_sources(self._profile)
+
+    @staticmethod
+    def check_against(sources: MappingSources, mapping: Mapping) -> list[MappingProblem]:
+        """`mapping check` on what was read already (no network)."""
+        return onboarding.check_against(sources, mapping)
 
     # --- tie-out ----------------------------------------------------------------------------------------
     def tieout(self, start: date, end: date, *, progress: Callable[[str], None] = lambda _text: None) -> TieOutReport:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from provet_xero_gui.credentials import CredentialsError as CredentialsError  # the keyring cannot be used
 from provet_xero_gui.private import plain_os_error as plain_os_error  # a file error in plain words
+from provet_xero_gui.settings import SettingsError as SettingsError  # the settings file cannot be used
+from provet_xero_gui.xero.oauth import SignInCancelled as SignInCancelled  # the person cancelled the sign-in
 
 
 class AppError(Exception):

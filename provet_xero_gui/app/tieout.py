@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 
 from provet_xero_gui.app.connections import NotConnected, open_connections
 from provet_xero_gui.app.errors import AppError
@@ -86,3 +86,8 @@ def tie_out_if_due(
         log.warning("the daily tie-out was made but could not be kept; it is made again next time")
     log.info("daily tie-out %s..%s: %s (%d Xero calls)", made.start, made.end, made.status, made.xero_calls)
     return made
+
+
+def today_here() -> date:
+    """The clinic's own day (the computer's local date), not UTC's."""
+    return datetime.now(UTC).astimezone().date()

@@ -8,15 +8,12 @@ dashboard shows it from the moment the window opens. No Qt here.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.tieout import EXPLAINED, UNEXPLAINED, TieOutReport
-
-log = logging.getLogger(__name__)
 
 CACHE_NAME = "tieout:daily"
 DAYS = 7
@@ -95,8 +92,3 @@ def due_range(last: DailyTieOut | None, today: date) -> tuple[date, date] | None
         return None
     yesterday = today - timedelta(days=1)
     return yesterday - timedelta(days=DAYS - 1), yesterday
-
-
-def today_here() -> date:
-    """The clinic's own day (the computer's local date), not UTC's."""
-    return datetime.now(UTC).astimezone().date()

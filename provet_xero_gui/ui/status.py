@@ -5,12 +5,9 @@ The decisions (the tray state, which notifications to show) are pure functions, 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from provet_xero_gui.app.types import Status, SyncResult
-
-log = logging.getLogger(__name__)
 
 # The tray's states, in the order the first that applies wins (see tray_state).
 TRAY_STATES = ("signed_out", "syncing", "paused", "error", "attention", "synced")
