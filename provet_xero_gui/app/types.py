@@ -4,6 +4,7 @@ for `ui/` and `cli.py` is simply "import only `provet_xero_gui.app`" (tests/test
 
 from __future__ import annotations
 
+from provet_xero_gui.app.application import Retried
 from provet_xero_gui.app.attention import RetryOutcome
 from provet_xero_gui.app.conflicts import ConflictChoice, ConflictSnapshot, Resolution
 from provet_xero_gui.app.errors import AppError
@@ -40,7 +41,7 @@ __all__ = [
     "AppError", "AttentionItem", "Binding", "Conflict", "ConflictChoice", "ConflictFound", "ConflictSnapshot",
     "DailyTieOut", "Department", "Difference", "DocumentDetails", "Event", "LogEntry", "Mapping", "MappingCheck",
     "MappingProblem", "MappingSources", "MappingUsage", "OrganisationQuestion", "PassFinished", "PaymentMethod",
-    "Profile", "Progress", "ProvetCheck", "Resolution", "RetryOutcome", "SetupState", "Status", "Step", "Suggested",
-    "SyncResult", "Tenant", "TieOutDay", "TieOutLine", "TieOutReport", "TrackingChoice", "VatGroup", "WindowSettings",
-    "XeroReference", "XeroSignIn",
+    "Profile", "Progress", "ProvetCheck", "Resolution", "Retried", "RetryOutcome", "SetupState", "Status", "Step",
+    "Suggested", "SyncResult", "Tenant", "TieOutDay", "TieOutLine", "TieOutReport", "TrackingChoice", "VatGroup",
+    "WindowSettings", "XeroReference", "XeroSignIn",
 ]  # fmt: skip
