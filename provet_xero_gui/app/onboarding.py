@@ -127,12 +127,7 @@ def suggested_provet_url(profile: Profile) -> str:
     return profile.settings.provet.url or profile.endpoints.provet_url or ""
 
 
-ProvetFactory = Callable[[str, str, str], ProvetClient]
-
-
-def connect_provet(
-    profile: Profile, url: str, client_id: str, secret: str, *, make_client: ProvetFactory = ProvetClient
-) -> ProvetCheck:
+def connect_provet(profile: Profile, url: str, client_id: str, secret: str) -> ProvetCheck:
     """Check the credentials with one read, then keep the secret in the keyring and the rest in settings.
 
     Nothing is saved when the check fails, so a wrong secret never replaces a working one."""
@@ -143,7 +138,7 @@ def connect_provet(
         raise ProvetError("Enter the client id of the Provet integration.")
     if not secret:
         raise ProvetError("Enter the client secret of the Provet integration.")
-    check = make_client(url, client_id, secret).check()
+    check = ProvetClient(url, client_id, secret).check()
     profile = profile.reload()
     creds = profile.credentials()
     creds.save_provet_secret(secret)
