@@ -15,6 +15,7 @@ from provet_xero_gui.app.lock import ProfileLock
 from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.private import PrivateRotatingFileHandler
 from provet_xero_gui.profile import Profile
+from provet_xero_gui.store import Log
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX modes (Windows relies on the profile's ACL)")
 
@@ -35,7 +36,7 @@ def _use_every_file(profile: Profile) -> None:
     profile.settings_file.update()
     MappingFile(profile.paths.mapping_file).save(Mapping())
     with ProfileLock.for_profile(profile.paths.data_dir), profile.store() as store:
-        store.append_log("info", "Test", "a line with a client's name", None, None)
+        Log(store).append("info", "Test", "a line with a client's name", None, None)
         handler = PrivateRotatingFileHandler(profile.paths.log_file, maxBytes=200, backupCount=2, encoding="utf-8")
         logger = logging.getLogger("provet_xero_gui.test_private_files")
         logger.addHandler(handler)

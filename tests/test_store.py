@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from provet_xero_gui.store import SCHEMA_VERSION, Store, StoreError
+from provet_xero_gui.store import SCHEMA_VERSION, Cursors, Log, Store, StoreError
+from provet_xero_gui.store.sync_state import SyncState
 
 
 def test_new_store_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
@@ -20,9 +21,9 @@ def test_new_store_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
 def test_reopening_keeps_data_and_does_not_migrate_again(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     with Store(path) as store:
-        store.set_cursor("invoice", "2026-11-01 00:00+00:00")
+        Cursors(store).set("invoice", "2026-11-01 00:00+00:00")
     with Store(path) as store:
-        assert store.get_cursor("invoice") == "2026-11-01 00:00+00:00"
+        assert Cursors(store).get("invoice") == "2026-11-01 00:00+00:00"
         assert store.schema_version == SCHEMA_VERSION
 
 
@@ -55,7 +56,7 @@ def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
 def _writer(path: str, name: str, n: int) -> None:
     with Store(Path(path)) as store:
         for i in range(n):
-            store.append_log("info", "test", f"{name} {i}")
+            Log(store).append("info", "test", f"{name} {i}")
             with store.transaction() as db:
                 db.execute(
                     "INSERT INTO links VALUES (1, 'invoice', ?, ?, NULL, NULL, 'now', 'now')",
@@ -77,7 +78,7 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         assert store.query("PRAGMA integrity_check")[0][0] == "ok"
         assert store.query("SELECT COUNT(*) FROM log")[0][0] == 450
         assert store.query("SELECT COUNT(*) FROM links")[0][0] == 450
-        assert len(store.read_log(limit=10_000)) == 450
+        assert len(Log(store).read(limit=10_000)) == 450
 
 
 def test_counts_for_status(tmp_path: Path) -> None:
@@ -88,4 +89,4 @@ def test_counts_for_status(tmp_path: Path) -> None:
                 "INSERT INTO attention (scope, kind, provet_id, document, cause, reason, fix, created_at, updated_at)"
                 " VALUES (1, 'invoice', '9', 'Invoice 9', 'vat', 'VAT group not mapped', 'Map it', 'now', 'now')"
             )
-        assert store.counts() == {"linked_contact": 1, "attention": 1, "conflicts": 0, "pending_writes": 0}
+        assert SyncState(store).counts() == {"linked_contact": 1, "attention": 1, "conflicts": 0, "pending_writes": 0}

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from provet_xero_gui import store as store_module
-from provet_xero_gui.store import Store
+from provet_xero_gui.store import Bindings, Store
 from provet_xero_gui.store.sync_state import NewLink, SyncState
 
 
@@ -31,44 +31,44 @@ def test_an_older_store_upgrades_in_place_and_its_rows_go_to_the_organisation_ch
     with Store(path) as store:
         state = SyncState(store)
         assert store.schema_version == store_module.SCHEMA_VERSION
-        kept = store.active_binding()
+        kept = Bindings(store).active()
         assert kept.xero_tenant_id is None and kept.rebuild_reason is None, "links it has: nothing to rebuild"
         assert state.link("invoice", 7).xero_id == "X7"
         assert state.cursor("provet:invoices") == "2026-11-01T00:00:00+00:00"
         assert [e.key for e in state.pending()] == ["k1"] and [i.provet_id for i in state.attention()] == ["9"]
 
-        store.claim_binding("tenant-A", "Clinic A", "https://provet.example/1/")
-        store.claim_binding("tenant-B", "Clinic B", "https://provet.example/1/")  # claimed once, for good
-        assert store.active_binding().xero_tenant_name == "Clinic A"
+        Bindings(store).claim("tenant-A", "Clinic A", "https://provet.example/1/")
+        Bindings(store).claim("tenant-B", "Clinic B", "https://provet.example/1/")  # claimed once, for good
+        assert Bindings(store).active().xero_tenant_name == "Clinic A"
 
         # Another organisation started fresh sees none of A's rows, and writes its own beside them.
-        b = store.new_binding("tenant-B", "Clinic B", "https://provet.example/1/", "2026-11-15")
+        b = Bindings(store).new("tenant-B", "Clinic B", "https://provet.example/1/", "2026-11-15")
         assert state.link("invoice", 7) is None and state.cursor("provet:invoices") is None
         assert state.pending() == [] and state.attention() == []
         assert state.binding().rebuild_reason == "new organisation" and state.binding().start_date == "2026-11-15"
         state.add_links([NewLink("invoice", "7", "B7", "INV-7")])
         state.set_cursor("provet:invoices", "2026-11-20T00:00:00+00:00")
 
-        store.activate_binding(1)  # back to A: its own rows, untouched
+        Bindings(store).activate(1)  # back to A: its own rows, untouched
         assert state.link("invoice", 7).xero_id == "X7"
         assert state.cursor("provet:invoices") == "2026-11-01T00:00:00+00:00"
-        store.activate_binding(b)
+        Bindings(store).activate(b)
         assert state.link("invoice", 7).xero_id == "B7"
-        assert {x.xero_tenant_id: x.linked for x in store.bindings()} == {"tenant-A": 1, "tenant-B": 1}
+        assert {x.xero_tenant_id: x.linked for x in Bindings(store).all()} == {"tenant-A": 1, "tenant-B": 1}
 
 
 def test_a_new_store_rebuilds_its_links_before_it_writes(tmp_path: Path) -> None:
     with Store(tmp_path / "new.sqlite3") as store:
         state = SyncState(store)
         assert state.binding().rebuild_reason == "new"
-        store.claim_binding("tenant-A", "Clinic A", None)
-        store.claim_binding("tenant-B", "Clinic B", None)  # the first setup changed its mind: nothing used yet
+        Bindings(store).claim("tenant-A", "Clinic A", None)
+        Bindings(store).claim("tenant-B", "Clinic B", None)  # the first setup changed its mind: nothing used yet
         assert state.binding().xero_tenant_id == "tenant-B"
         state.record_rebuild([NewLink("payment", "5", "P5")], {"payment": 1}, "new")
         assert state.binding().rebuild_reason is None and state.binding().rebuilt == {"links": {"payment": 1},
                                                                                        "reason": "new"}
         assert state.link("payment", 5).xero_id == "P5"
-        store.claim_binding("tenant-C", "Clinic C", None)  # used now: it stays Clinic B's
+        Bindings(store).claim("tenant-C", "Clinic C", None)  # used now: it stays Clinic B's
         assert state.binding().xero_tenant_id == "tenant-B"
 
 
@@ -78,5 +78,5 @@ def test_a_damaged_store_is_kept_aside_and_a_new_one_made(tmp_path: Path) -> Non
     with Store.open_or_set_aside(path) as store:
         aside = list(tmp_path.glob("provet-xero.sqlite3.damaged-*"))
         assert len(aside) == 1 and aside[0].read_bytes() == b"\x00\xffnot sqlite" * 500
-        assert store.active_binding().rebuild_reason == f"damaged:{aside[0]}"
+        assert Bindings(store).active().rebuild_reason == f"damaged:{aside[0]}"
         assert store.query("PRAGMA integrity_check")[0][0] == "ok"

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.store.client_state import ClientState
+from provet_xero_gui.store.conflicts import ClientState
 from provet_xero_gui.store.sync_state import AttentionItem, SyncState
 from provet_xero_gui.sync.history import last_pass
 

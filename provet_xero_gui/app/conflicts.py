@@ -18,7 +18,7 @@ from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.client import ProvetError
 from provet_xero_gui.provet.records import RecordError
 from provet_xero_gui.provet.source import ProvetSource
-from provet_xero_gui.store.client_state import ClientState, Conflict
+from provet_xero_gui.store.conflicts import ClientState, Conflict
 from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.clients import FIELD_WORDS, ClientSource, ResolveRefused, read_current, resolve
 from provet_xero_gui.xero.client import XeroApiError, XeroClient

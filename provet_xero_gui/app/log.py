@@ -13,7 +13,7 @@ from pathlib import Path
 from provet_xero_gui.app.errors import AppError
 from provet_xero_gui.app.status import DocumentDetails, read_document
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.store import LogEntry, Store, StoreError, utcnow
+from provet_xero_gui.store import Log, LogEntry, Store, StoreError, utcnow
 
 # How many of the newest log rows the window loads at start (older ones stay in the store).
 LOG_ROWS_AT_START = 100_000
@@ -44,10 +44,10 @@ class LogReader:
     def _new_rows(self) -> Iterator[list[LogEntry]]:
         store = self._open_store()
         if self._last_log_id is None:
-            newest = store.query("SELECT MAX(id) FROM log")[0][0] or 0
+            newest = Log(store).newest_id()
             self._last_log_id = max(0, newest - LOG_ROWS_AT_START)
         while True:
-            rows = store.read_log(self._last_log_id, LOG_CHUNK)
+            rows = Log(store).read(self._last_log_id, LOG_CHUNK)
             if not rows:
                 return
             self._last_log_id = rows[-1].id

@@ -16,7 +16,7 @@ from datetime import date
 from provet_xero_gui.app.errors import AppError
 from provet_xero_gui.app.lock import LockHeld, ProfileLock
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.store import Binding, Store
+from provet_xero_gui.store import Binding, Bindings, Store
 
 
 class OrganisationError(AppError):
@@ -53,7 +53,7 @@ def _same_provet(a: str | None, b: str | None) -> bool:
 
 
 def binding_for(store: Store, tenant_id: str, provet_url: str | None) -> Binding | None:
-    return next((b for b in store.bindings()
+    return next((b for b in Bindings(store).all()
                  if b.xero_tenant_id == tenant_id and _same_provet(b.provet_url, provet_url)), None)
 
 
@@ -67,11 +67,11 @@ def binding_problem(store: Store, profile: Profile) -> str | None:
     now = chosen(profile)
     if now is None:
         return None  # not connected: the pass refuses for that reason already
-    store.claim_binding(now.tenant_id, now.tenant_name or None, now.provet_url)
-    kept = store.active_binding()
+    Bindings(store).claim(now.tenant_id, now.tenant_name or None, now.provet_url)
+    kept = Bindings(store).active()
     if kept.xero_tenant_id == now.tenant_id and _same_provet(kept.provet_url, now.provet_url):
         if now.tenant_name and kept.xero_tenant_name != now.tenant_name:
-            store.rename_binding(kept.id, now.tenant_name)  # renamed in Xero: the same organisation
+            Bindings(store).rename(kept.id, now.tenant_name)  # renamed in Xero: the same organisation
         return None
     if kept.xero_tenant_id != now.tenant_id:
         what = (f"the Xero organisation '{kept.label}', but the organisation chosen now is '{now.label}'")
@@ -116,11 +116,11 @@ def _use(profile: Profile, store: Store, wanted: str, asked: str, fresh_from: da
     now = chosen(profile)
     provet_url = _provet_url(profile)
     if now is not None:
-        store.claim_binding(now.tenant_id, now.tenant_name or None, now.provet_url)
+        Bindings(store).claim(now.tenant_id, now.tenant_name or None, now.provet_url)
     candidates: list[tuple[str, str]] = []  # (tenant id, name)
     if now is not None:
         candidates.append((now.tenant_id, now.tenant_name))
-    candidates += [(b.xero_tenant_id, b.xero_tenant_name or "") for b in store.bindings() if b.xero_tenant_id]
+    candidates += [(b.xero_tenant_id, b.xero_tenant_name or "") for b in Bindings(store).all() if b.xero_tenant_id]
     match = next((c for c in candidates if wanted in (c[0].casefold(), c[1].casefold())), None)
     if match is None:
         raise OrganisationError(
@@ -128,7 +128,7 @@ def _use(profile: Profile, store: Store, wanted: str, asked: str, fresh_from: da
             f"`provet-xero connect xero --tenant {_quoted(asked)}`, then run this command again.")
     tenant_id, name = match
     label = name or tenant_id
-    before = store.active_binding()
+    before = Bindings(store).active()
     known = binding_for(store, tenant_id, provet_url)
     if known is not None:
         if fresh_from is not None and known.linked:
@@ -136,16 +136,16 @@ def _use(profile: Profile, store: Store, wanted: str, asked: str, fresh_from: da
                 f"'{label}' already has its own history here ({known.linked} links), so it cannot start fresh: "
                 f"everything already sent would be sent again. Go on with it where it was left: "
                 f"provet-xero organisation use {_quoted(label)}")
-        store.activate_binding(known.id)
+        Bindings(store).activate(known.id)
         if fresh_from is not None:
-            store.set_binding_start(known.id, fresh_from.isoformat())
+            Bindings(store).set_start(known.id, fresh_from.isoformat())
         message = f"provet-xero keeps the books of '{label}' again, where it was left ({known.linked} links kept)."
     else:
         if fresh_from is None:
             raise OrganisationError(
                 f"'{label}' has no history here yet. Start it fresh with a start date: provet-xero organisation "
                 f"use {_quoted(label)} --fresh-from YYYY-MM-DD (documents dated from that day on are sent to it).")
-        store.new_binding(tenant_id, name or None, provet_url, fresh_from.isoformat())
+        Bindings(store).new(tenant_id, name or None, provet_url, fresh_from.isoformat())
         message = (f"provet-xero keeps the books of '{label}' now, fresh from {fresh_from.isoformat()}: the next "
                    "sync first links what it already holds, then sends documents dated from that day on.")
     if before.xero_tenant_id and before.xero_tenant_id != tenant_id:
@@ -162,8 +162,8 @@ def organisations(profile: Profile) -> list[Binding]:
     with profile.store() as store:
         now = chosen(profile)
         if now is not None:
-            store.claim_binding(now.tenant_id, now.tenant_name or None, now.provet_url)
-        return store.bindings()
+            Bindings(store).claim(now.tenant_id, now.tenant_name or None, now.provet_url)
+        return Bindings(store).all()
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ def question(profile: Profile) -> OrganisationQuestion | None:
     with profile.store() as store:
         if binding_problem(store, profile) is None:
             return None
-        kept = store.active_binding()
+        kept = Bindings(store).active()
         if kept.xero_tenant_id == now.tenant_id or kept.xero_tenant_id is None:
             return None  # the Provet instance changed, not the organisation: `sync` says what to do
         return OrganisationQuestion(kept.xero_tenant_id, kept.label, now.tenant_id, now.label,

@@ -21,7 +21,7 @@ from provet_xero_gui.mapping import MappingError, MappingFile
 from provet_xero_gui.private import plain_os_error
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.source import ProvetSource
-from provet_xero_gui.store import StoreError
+from provet_xero_gui.store import Bindings, StoreError
 from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.engine import PassStopped, SyncEngine
 from provet_xero_gui.sync.events import Event, EventSink, SyncResult
@@ -87,7 +87,7 @@ def run_sync(
             problem = binding_problem(store, profile)
             if problem:
                 raise CannotSync(problem)
-            start = store.active_binding().start_date
+            start = Bindings(store).active().start_date
             if start:  # an organisation started fresh: nothing older than its own start date goes to it
                 mapping = replace(mapping, start_date=date.fromisoformat(start))
             log_sink = StoreLog(store)

@@ -14,7 +14,7 @@ from typing import Any
 
 from provet_xero_gui.credentials import CredentialsError
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.store import SCOPE, Binding, Store, StoreError
+from provet_xero_gui.store import Binding, Bindings, Log, Store, StoreError
 from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.history import last_pass
 from provet_xero_gui.sync.rebuild import history_note
@@ -121,8 +121,8 @@ def _read_store(profile: Profile) -> dict[str, Any]:
         state = SyncState(store)
         items = state.attention()
         attention = sum(1 for i in items if not i.by_rule)
-        counts = store.counts()
-        binding = store.active_binding()
+        counts = state.counts()
+        binding = Bindings(store).active()
         return {
             "store_schema": store.schema_version,
             "counts": counts,
@@ -134,11 +134,7 @@ def _read_store(profile: Profile) -> dict[str, Any]:
             "conflicts": counts["conflicts"],
             "linked": {k[7:]: v for k, v in counts.items() if k.startswith("linked_")},
             "history_note": history_note(binding),
-            "sent_today": store.query(
-                "SELECT COUNT(*) FROM log WHERE event = 'DocumentSent' AND ts >= ? "
-                "AND COALESCE(document_kind, '') != 'contact'",
-                (_local_midnight_utc(),),
-            )[0][0],
+            "sent_today": Log(store).sent_since(_local_midnight_utc()),
         }
 
 
@@ -155,22 +151,15 @@ class DocumentDetails:
 
 
 def read_document(store: Store, kind: str, provet_id: str) -> DocumentDetails:
-    link = SyncState(store).link(kind, provet_id)
-    attention = store.query(
-        f"SELECT reason, fix FROM attention WHERE scope = {SCOPE} AND state = 'open' AND kind = ? AND provet_id = ? "
-        "ORDER BY id",
-        (kind, provet_id),
-    )
-    history = store.query(
-        "SELECT ts, level, message FROM (SELECT id, ts, level, message FROM log WHERE document_kind = ? "
-        "AND document_id = ? ORDER BY id DESC LIMIT 20) ORDER BY id",
-        (kind, provet_id),
-    )
+    state = SyncState(store)
+    link = state.link(kind, provet_id)
+    attention = state.attention_for(kind, provet_id)
+    history = Log(store).document_history(kind, provet_id)
     return DocumentDetails(
         kind,
         provet_id,
         link.xero_id if link else None,
         link.xero_number if link else None,
-        tuple((r[0], r[1]) for r in attention),
-        tuple((r[0], r[1], r[2]) for r in history),
+        tuple((i.reason, i.fix) for i in attention),
+        tuple((h.ts, h.level, h.message) for h in history),
     )

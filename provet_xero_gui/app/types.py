@@ -18,7 +18,7 @@ from provet_xero_gui.provet.client import ProvetCheck
 from provet_xero_gui.provet.records import PAYMENT_TYPE_NAMES, Department, PaymentMethod, VatGroup
 from provet_xero_gui.settings import WindowSettings
 from provet_xero_gui.store import Binding, LogEntry
-from provet_xero_gui.store.client_state import Conflict
+from provet_xero_gui.store.conflicts import Conflict
 from provet_xero_gui.store.sync_state import AttentionItem
 from provet_xero_gui.sync.events import ConflictFound, Event, PassFinished, Progress, SyncResult
 from provet_xero_gui.tieout import (

@@ -428,6 +428,35 @@ class ProvetClient:
             pages += 1
             data = self.get(nxt)
 
+    def newest_pages(self, path: str, params: dict[str, Any] | None = None, page_size: int = 50
+                     ) -> Iterator[tuple[list[dict], int]]:
+        """A list's pages from the last (the newest ids) back to the first, each with the list's `count`; the
+        caller stops reading when it has what it needs. Asks for `ordering=id`; a page out of id order, or not
+        wholly below the page read before it, raises `ProvetOrderError` (the newest cannot be told)."""
+        resource = _resource(self.api_url + path.lstrip("/")) or _short(path)
+        page: int | str = "last"
+        lowest: int | None = None
+        while True:
+            data = self.get(path, {**(params or {}), "ordering": "id", "page_size": page_size, "page": page})
+            if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+                raise ProvetError(f"Provet's {resource} list was not understood.")
+            total = int(data.get("count") or 0)
+            batch = [r for r in data["results"] if isinstance(r, dict)]
+            page_ids = [r["id"] for r in batch if isinstance(r.get("id"), int)]
+            if page_ids != sorted(page_ids) or (lowest is not None and page_ids and page_ids[-1] >= lowest):
+                words = _list_word(resource)
+                raise ProvetOrderError(
+                    f"Provet sent its list of {words} out of order, although it was asked for them by id, so the "
+                    f"newest {words} cannot be told. Try again later; if this keeps happening, tell Provet support "
+                    "that the list ignores 'ordering=id'."
+                )
+            lowest = page_ids[0] if page_ids else lowest
+            yield batch, total
+            number = int(data.get("num_pages") or 1) if page == "last" else int(page)
+            if number <= 1 or total == 0:
+                return
+            page = number - 1
+
     def check(self) -> ProvetCheck:
         """Token plus one read that needs the settings permission: proves the connection works."""
         data = self.get("vatgroup/", {"page_size": 1})

@@ -227,7 +227,8 @@ class SandboxServer:
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        if self._thread:  # shutdown() waits for a serving loop: one never started would wait for ever
+            self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread:
             self._thread.join(timeout=5)
@@ -237,6 +238,15 @@ class SandboxServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def exchange(self, req: Request) -> Response | None:
+        """One whole exchange as the served socket has it (faults, counter, recorder and hooks), answered in
+        this process: the HTTP handler below and the in-process transports (sandbox/memory.py) both use it."""
+        resp, key = self.dispatch(req)
+        if _exchange_hooks or RECORD_ENV in os.environ:
+            _tell_hooks(self.name, req, resp)
+        self.counter.record(key, resp.status if resp is not None else 0)
+        return resp
 
     # Called by the request handler thread.
     def dispatch(self, req: Request) -> tuple[Response | None, str]:
@@ -311,16 +321,12 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
                 body=body,
                 target=self.path,
             )
-            resp, key = server.dispatch(req)
-            if _exchange_hooks or RECORD_ENV in os.environ:
-                _tell_hooks(server.name, req, resp)
+            resp = server.exchange(req)
             if resp is None:
-                server.counter.record(key, 0)
                 self.close_connection = True
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
                 return
-            server.counter.record(key, resp.status)
             self.send_response(resp.status)
             for k, v in resp.headers.items():
                 self.send_header(k, v)

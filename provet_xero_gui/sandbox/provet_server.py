@@ -231,6 +231,10 @@ class ProvetSandbox:
         self.stop()
 
     @property
+    def server(self) -> SandboxServer:
+        return self._server
+
+    @property
     def port(self) -> int:
         return self._server.port
 

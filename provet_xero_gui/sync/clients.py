@@ -63,12 +63,13 @@ from typing import Any, Protocol
 
 from provet_xero_gui.provet.client import ProvetRefusedError
 from provet_xero_gui.provet.records import Client, PhoneNumber
-from provet_xero_gui.store.client_state import VALUE_PREFIX, ClientState, Conflict, NewConflict
+from provet_xero_gui.store.conflicts import VALUE_PREFIX, ClientState, Conflict, NewConflict
 from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.contacts import MAX_NAME, client_name, contact_email
 from provet_xero_gui.sync.events import ConflictFound
 from provet_xero_gui.sync.outcomes import Outcomes
-from provet_xero_gui.xero.client import XeroClient, XeroContactState, XeroValidationError, fit
+from provet_xero_gui.xero.client import XeroContactState, XeroValidationError, fit
+from provet_xero_gui.xero.port import XeroPort
 
 FIELDS = ("name", "email", "phone", "street", "postcode", "city", "country", "tax_number")
 FIELD_WORDS = {
@@ -341,7 +342,7 @@ class ClientSync:
     def __init__(
         self,
         provet: ClientSource,
-        xero: XeroClient,
+        xero: XeroPort,
         state: SyncState,
         out: Outcomes,
         *,
@@ -765,7 +766,7 @@ class ClientSync:
 # --- resolving by hand --------------------------------------------------------------------------------------------
 
 
-def read_current(provet: ClientSource, xero: XeroClient, conflict: Conflict) -> tuple[str, str]:
+def read_current(provet: ClientSource, xero: XeroPort, conflict: Conflict) -> tuple[str, str]:
     """The conflict's field as Provet and Xero hold it now (two reads, one of them a Xero call)."""
     found = list(provet.clients([int(conflict.provet_client_id)]).records)
     contacts = xero.contacts_by_id([conflict.xero_contact_id])

@@ -38,7 +38,7 @@ from provet_xero_gui.provet.records import (
     VatGroup,
 )
 from provet_xero_gui.provet.source import GroupedBatch, ReadBatch
-from provet_xero_gui.store import SCOPE, StoreError
+from provet_xero_gui.store import StoreError
 from provet_xero_gui.store.sync_state import NewLink, SyncState
 from provet_xero_gui.sync.clients import ClientSync
 from provet_xero_gui.sync.contacts import (
@@ -64,11 +64,11 @@ from provet_xero_gui.sync.translate import Hold, XeroDocument, translate
 from provet_xero_gui.sync.writer import JournalWriter
 from provet_xero_gui.xero.client import (
     XeroApiError,
-    XeroClient,
     XeroContactState,
 )
 from provet_xero_gui.xero.identity import XeroConnectionEnded
 from provet_xero_gui.xero.limits import DayLimitLow
+from provet_xero_gui.xero.port import XeroPort
 from provet_xero_gui.xero.reference import (
     Account,
     Organisation,
@@ -180,7 +180,7 @@ class SyncEngine:
     def __init__(
         self,
         provet: ProvetReader,
-        xero: XeroClient,
+        xero: XeroPort,
         state: SyncState,
         mapping: Mapping,
         *,
@@ -280,7 +280,7 @@ class SyncEngine:
         self._check_stop()
         self.out.progress("reading what Xero already holds", 0, 0)
         found = rebuild_links(self.xero)
-        self.state.record_rebuild(found.links, found.counts, reason)
+        self.state.record_rebuild(found.links, found.counts, reason, found.allocations)
         if found.oldest_change is not None and self.state.cursor(CURSOR_XERO_PAYMENTS) is None:
             # Payments made in Xero on any of the app's invoices are looked at again (posted to Provet at most
             # once: the journal finds one posted before); none is older than its invoice's last change.
@@ -561,41 +561,41 @@ class SyncEngine:
         if not pending:
             return
         note_links = self.state.links("credit_note", pending)
-        originals = self.state.links("invoice", {info["original"] for info in pending.values()})
-        voided = self.state.links("void", {*pending, *(str(info["original"]) for info in pending.values())})
+        originals = self.state.links("invoice", {info.original for info in pending.values()})
+        voided = self.state.links("void", {*pending, *(info.original for info in pending.values())})
         for cn, info in sorted(pending.items()):
-            if cn in voided or str(info["original"]) in voided:
-                self.state.add_links([NewLink("allocation", cn, f"none:{cn}", fingerprint="0")])
+            if cn in voided or info.original in voided:
+                self.state.skip_allocation(cn)
                 what = "it was" if cn in voided else "its original invoice was"
-                self.out.notice("info", f"{info['label']}: not allocated, because {what} voided.")
-        pending = {cn: info for cn, info in pending.items() if cn not in voided and str(info["original"]) not in voided}
+                self.out.notice("info", f"{info.label}: not allocated, because {what} voided.")
+        pending = {cn: info for cn, info in pending.items() if cn not in voided and info.original not in voided}
         refused = self._refused_until_retry("allocation_refused")
         todo = [(cn, info) for cn, info in sorted(pending.items())
-                if cn in note_links and str(info["original"]) in originals and cn not in refused]  # fmt: skip
+                if cn in note_links and info.original in originals and cn not in refused]  # fmt: skip
         if not todo:
             return
-        ids = [originals[str(info["original"])].xero_id for _cn, info in todo]
+        ids = [originals[info.original].xero_id for _cn, info in todo]
         # Originals sent in this pass came back with their amount due; only older ones are looked up.
         states = {i: self.writer.answered[i] for i in ids if i in self.writer.answered}
         unknown = [i for i in ids if i not in states]
         states.update({s.xero_id: s for s in self.xero.invoices_by_id(unknown)} if unknown else {})
-        credited = self._credited_in_provet({int(info["original"]) for _cn, info in todo})
+        credited = self._credited_in_provet({int(info.original) for _cn, info in todo})
         for cn, info in todo:
             self._check_stop()
-            invoice_xid = originals[str(info["original"])].xero_id
+            invoice_xid = originals[info.original].xero_id
             original = states.get(invoice_xid)
             due = original.amount_due if original else Decimal(0)
             # As much as Provet settled on the original with this credit (its "credit invoice" payments), never
             # more than the credit note or what the invoice still owes in Xero.
-            available = credited.get(int(info["original"]), Decimal(0)) - self._allocated_to(invoice_xid)
-            amount = min(available, Decimal(info["total"]), due)
-            label = info["label"]
+            available = credited.get(int(info.original), Decimal(0)) - self.state.allocated_to(invoice_xid)
+            amount = min(available, info.total, due)
+            label = info.label
             if amount <= 0 or original is None:
-                self.state.add_links([NewLink("allocation", cn, f"none:{cn}", fingerprint="0")])
+                self.state.skip_allocation(cn)
                 self.out.notice("info", f"{label}: Provet settled nothing on the original invoice with it, so it "
                                         "is not allocated (the credit stays on the client's account in Xero).")
                 continue
-            note_date = date.fromisoformat(info["date"])
+            note_date = date.fromisoformat(info.date)
             on = max(note_date, original.date) if original.date else note_date
             self.writer.write(
                 "PUT Allocation",
@@ -603,7 +603,7 @@ class SyncEngine:
                  "Date": on.isoformat()},
                 [{"kind": "allocation", "provet_id": cn, "label": f"Allocation of {label}"}],
             )
-            if self.state.link("allocation", cn) is not None:
+            if self.state.allocated(cn):
                 self.state.resolve("credit_note", cn)
                 states[invoice_xid] = replace(original, amount_due=original.amount_due - amount)
                 self.writer.answered[invoice_xid] = states[invoice_xid]
@@ -616,13 +616,6 @@ class SyncEngine:
                          and p.paid > 0), Decimal(0))
             for inv_id, pays in grouped.items()
         }
-
-    def _allocated_to(self, invoice_xid: str) -> Decimal:
-        rows = self.state.store.query(
-            f"SELECT fingerprint FROM links WHERE scope = {SCOPE} AND kind = 'allocation' AND xero_id LIKE ?",
-            (f"%:{invoice_xid}",),
-        )
-        return sum((Decimal(r[0]) for r in rows if r[0]), Decimal(0))
 
     # --- voids --------------------------------------------------------------------------------------------------
     def _void(self, invoices: list[Invoice]) -> None:

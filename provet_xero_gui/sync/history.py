@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from provet_xero_gui.store import Store, utcnow
+from provet_xero_gui.store import Cursors, Log, Store, utcnow
 from provet_xero_gui.sync.events import (
     DocumentHeld,
     DocumentSent,
@@ -63,11 +63,11 @@ class StoreLog:
         if line is not None:
             kind = getattr(event, "kind", None)
             doc_id = getattr(event, "provet_id", None)
-            self.store.append_log(line[0], type(event).__name__, line[1], kind, doc_id)
+            Log(self.store).append(line[0], type(event).__name__, line[1], kind, doc_id)
         if isinstance(event, PassFinished):
-            self.store.set_cursor(LAST_PASS, json.dumps({"at": utcnow(), **asdict(event.result)}))
+            Cursors(self.store).set(LAST_PASS, json.dumps({"at": utcnow(), **asdict(event.result)}))
 
 
 def last_pass(store: Store) -> dict | None:
-    value = store.get_cursor(LAST_PASS)
+    value = Cursors(store).get(LAST_PASS)
     return json.loads(value) if value else None

@@ -35,11 +35,10 @@ from provet_xero_gui.provet.records import (
     Payment,
 )
 from provet_xero_gui.provet.source import ReadBatch
-from provet_xero_gui.store import SCOPE
 from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.outcomes import Outcomes
 from provet_xero_gui.sync.writer import JournalWriter
-from provet_xero_gui.xero.client import XeroClient
+from provet_xero_gui.xero.port import XeroPort
 from provet_xero_gui.xero.reference import XeroReference
 
 BATCH = 50
@@ -82,7 +81,7 @@ class PaymentSync:
     def __init__(
         self,
         provet: Any,
-        xero: XeroClient,
+        xero: XeroPort,
         state: SyncState,
         mapping: Mapping,
         writer: JournalWriter,
@@ -326,12 +325,10 @@ class PaymentSync:
             return datetime.fromisoformat(text)
         stamps = [d.updated for d in self.writer.answered.values() if d.updated]
         if not stamps:
-            rows = self.state.store.query(
-                f"SELECT xero_id FROM links WHERE scope = {SCOPE} AND kind = 'invoice' ORDER BY created_at LIMIT 1"
-            )
-            if not rows:
+            first = self.state.oldest_link("invoice")
+            if first is None:
                 return None
-            stamps = [d.updated for d in self.xero.invoices_by_id([rows[0][0]]) if d.updated]
+            stamps = [d.updated for d in self.xero.invoices_by_id([first.xero_id]) if d.updated]
         return min(stamps) - timedelta(days=1) if stamps else None
 
 def _label(p: Payment) -> str:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from provet_xero_gui.store import Binding
-from provet_xero_gui.store.sync_state import NewLink
+from provet_xero_gui.store.sync_state import AllocationMade, NewLink
 from provet_xero_gui.sync.contacts import contact_number
 from provet_xero_gui.sync.payments import own_payment_id
 from provet_xero_gui.sync.translate import provet_reference
@@ -45,8 +45,9 @@ class XeroHoldings(Protocol):
 @dataclass(frozen=True)
 class Rebuilt:
     links: tuple[NewLink, ...]
-    counts: dict[str, int]  # links found, by kind (see KIND_WORDS)
+    counts: dict[str, int]  # links found, by kind (see KIND_WORDS); allocations count as links
     oldest_change: datetime | None = None  # the oldest UpdatedDateUTC of the app's documents (Xero's clock)
+    allocations: tuple[AllocationMade, ...] = ()
 
     @property
     def total(self) -> int:
@@ -57,6 +58,7 @@ def rebuild_links(xero: XeroHoldings) -> Rebuilt:
     """Read what Xero holds (two calls for an organisation with none of the app's documents) and link what
     the app wrote there."""
     links: list[NewLink] = []
+    allocations: list[AllocationMade] = []
     doc_links: dict[str, NewLink] = {}  # Xero id → link, for the payments below
     stamps: list[datetime] = []
     for kind in ("invoice", "credit_note"):
@@ -76,8 +78,7 @@ def rebuild_links(xero: XeroHoldings) -> Rebuilt:
                 links.append(NewLink("void", pid, doc.xero_id))
             if kind == "credit_note" and doc.allocations:
                 amount = sum((a for _i, a in doc.allocations), Decimal(0))
-                links.append(NewLink("allocation", pid, f"{doc.xero_id}:{doc.allocations[0][0]}",
-                                     fingerprint=str(amount)))
+                allocations.append(AllocationMade(pid, doc.xero_id, doc.allocations[0][0], amount))
     if not doc_links:  # none of the app's documents: no contact or payment of it can matter
         return Rebuilt((), {})
 
@@ -105,7 +106,9 @@ def rebuild_links(xero: XeroHoldings) -> Rebuilt:
                 links.append(NewLink("payment_deleted", key, payment.xero_id))
 
     counts = Counter(li.kind for li in links if li.kind in KIND_WORDS)
-    return Rebuilt(tuple(links), {k: counts[k] for k in KIND_WORDS if counts[k]}, min(stamps, default=None))
+    counts["allocation"] = len(allocations)
+    return Rebuilt(tuple(links), {k: counts[k] for k in KIND_WORDS if counts[k]}, min(stamps, default=None),
+                   tuple(allocations))
 
 
 def rebuilt_words(counts: dict[str, int], reason: str | None) -> str:

@@ -8,16 +8,16 @@ in its `info`) and only sent when it is not there yet.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from provet_xero_gui.provet.client import ProvetRefusedError
-from provet_xero_gui.store.sync_state import JournalEntry, NewLink, SyncState
+from provet_xero_gui.store.sync_state import AllocationDue, AllocationMade, JournalEntry, NewLink, SyncState
 from provet_xero_gui.sync.outcomes import Outcomes
 from provet_xero_gui.sync.translate import provet_reference
-from provet_xero_gui.xero.client import XeroClient, XeroDocumentState, XeroTooLargeError, XeroValidationError
+from provet_xero_gui.xero.client import XeroDocumentState, XeroTooLargeError, XeroValidationError
+from provet_xero_gui.xero.port import XeroPort
 
 # Links that stand for something done, counted in the pass's summary under their kind.
 _COUNTED = frozenset({"invoice", "credit_note", "contact", "payment", "void", "payment_deleted", "xero_payment",
@@ -25,7 +25,7 @@ _COUNTED = frozenset({"invoice", "credit_note", "contact", "payment", "void", "p
 
 
 class JournalWriter:
-    def __init__(self, xero: XeroClient, provet: Any, state: SyncState, out: Outcomes) -> None:
+    def __init__(self, xero: XeroPort, provet: Any, state: SyncState, out: Outcomes) -> None:
         self.xero = xero
         self.provet = provet
         self.state = state
@@ -113,6 +113,7 @@ class JournalWriter:
 
     def _record(self, entry: JournalEntry, results: list[Any]) -> None:
         links: list[NewLink] = []
+        allocations: list[AllocationDue | AllocationMade] = []
         holds: list[tuple[dict, str, str, str]] = []
         taken_numbers: list[tuple[dict, Any]] = []
         for doc, res in zip(entry.documents, results, strict=False):
@@ -121,8 +122,8 @@ class JournalWriter:
                 self.answered[res.xero_id] = res
             match entry.endpoint:
                 case "PUT Allocation":
-                    links.append(NewLink("allocation", doc["provet_id"], f"{res['CreditNoteID']}:{res['InvoiceID']}",
-                                         fingerprint=str(res["Amount"])))
+                    allocations.append(AllocationMade(doc["provet_id"], res["CreditNoteID"], res["InvoiceID"],
+                                                      Decimal(str(res["Amount"]))))
                     continue
                 case "POST Void" | "POST VoidCreditNote":
                     links.append(NewLink("void", doc["provet_id"], res.xero_id))
@@ -139,25 +140,27 @@ class JournalWriter:
             if res.xero_id and not res.has_errors:
                 number = getattr(res, "number", None) or getattr(res, "contact_number", None)
                 links.append(NewLink(kind, doc["provet_id"], res.xero_id, number, doc.get("number")))
-                links += _allocation_due(doc)
+                allocations += _allocation_due(doc)
             elif any("must be unique" in m for m in res.errors) and kind in ("invoice", "credit_note"):
                 taken_numbers.append((doc, res))
             elif kind != "contact":  # a refused contact is reported with its invoices by the caller
                 holds.append((doc, _refused_cause(kind), "Xero refused it: " + "; ".join(res.errors or ("no reason",)),
                               "Correct it in Provet (or Xero), then Retry."))
-        links += self._claim_taken_numbers(taken_numbers, holds)
-        self.state.finish(entry, links, [getattr(r, "xero_id", None) or getattr(r, "id", None) for r in results])
+        links += self._claim_taken_numbers(taken_numbers, holds, allocations)
+        self.state.finish(entry, links, [getattr(r, "xero_id", None) or getattr(r, "id", None) for r in results],
+                          allocations=allocations)
         self.linked += links
         labels = {d["provet_id"]: d["label"] for d in entry.documents}
+        for made in (a for a in allocations if isinstance(a, AllocationMade)):
+            self.out.done("allocation", made.credit_note, labels.get(made.credit_note) or entry.documents[0]["label"],
+                          f"{made.xero_credit_note_id}:{made.xero_invoice_id}", count=False)
         for link in links:
-            if link.kind == "allocation_due":
-                continue  # bookkeeping of this app, not something done in Xero
             label = labels.get(link.provet_id) or entry.documents[0]["label"]
             self.out.done(link.kind, link.provet_id, label, link.xero_id, count=link.kind in _COUNTED)
         for doc, cause, reason, fix in holds:
             self.out.hold(doc["kind"], doc["provet_id"], doc["label"], cause, reason, fix)
 
-    def _claim_taken_numbers(self, taken: list[tuple[dict, Any]], holds: list) -> list[NewLink]:
+    def _claim_taken_numbers(self, taken: list[tuple[dict, Any]], holds: list, allocations: list) -> list[NewLink]:
         """'Number must be unique': if the document in Xero is ours (a lost answer), link it; else wait."""
         if not taken:
             return []
@@ -172,20 +175,19 @@ class JournalWriter:
             there = by_number.get(doc["number"])
             if there is not None and there.reference == provet_reference(int(doc["provet_id"])):
                 links.append(NewLink(doc["kind"], doc["provet_id"], there.xero_id, there.number, doc["number"]))
-                links += _allocation_due(doc)
+                allocations += _allocation_due(doc)
             else:
                 holds.append((doc, "number_taken", f"Xero already has a different document numbered {doc['number']}",
                               "Rename or void that document in Xero, then Retry."))
         return links
 
 
-def _allocation_due(doc: dict[str, Any]) -> list[NewLink]:
+def _allocation_due(doc: dict[str, Any]) -> list[AllocationDue]:
     """A credit note with an original invoice is due an allocation: recorded with the credit note itself, so a
     pass that stops before allocating leaves the allocation for the next one."""
     if doc["kind"] != "credit_note" or not doc.get("original"):
         return []
-    due = {"original": doc["original"], "total": doc["total"], "date": doc["date"], "label": doc["label"]}
-    return [NewLink("allocation_due", doc["provet_id"], f"due:{doc['provet_id']}", fingerprint=json.dumps(due))]
+    return [AllocationDue(doc["provet_id"], str(doc["original"]), Decimal(doc["total"]), doc["date"], doc["label"])]
 
 
 # A refused void or allocation waits on the document a person knows (the invoice, the credit note), under a

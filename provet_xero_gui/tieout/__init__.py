@@ -16,13 +16,12 @@ changed in Xero after sync, payment made only in Xero); what no cause explains i
 Costs: Provet has no daily cap and is read by date. Xero is read three times for a range of any length
 (invoices, credit notes and payments by date, 1,000 a call), plus a look-up by id for a linked document or
 payment that Xero now dates elsewhere. What the sync already knows comes from the store, not from Xero: the
-links, what was sent (the journal), why a document waits (the attention list) and the account names (the
+links, what was sent of each document, why a document waits (the attention list) and the account names (the
 cached reference data). No Qt here.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -46,16 +45,16 @@ from provet_xero_gui.provet.records import (
     VatGroup,
 )
 from provet_xero_gui.provet.source import BadRecord, ProvetSource
-from provet_xero_gui.store import SCOPE
+from provet_xero_gui.store.sent import SentDocument
 from provet_xero_gui.store.sync_state import AttentionItem, Link, SyncState, cause_title
 from provet_xero_gui.sync.payments import BOOKKEEPING_TYPES, FROM_XERO_PREFIX
 from provet_xero_gui.sync.translate import money, rounding_tolerance
 from provet_xero_gui.xero.client import (
-    XeroClient,
     XeroDocumentDetail,
     XeroLineState,
     XeroPaymentState,
 )
+from provet_xero_gui.xero.port import XeroTieOutReads
 
 log = logging.getLogger(__name__)
 
@@ -339,55 +338,7 @@ def _difference(info: _DocInfo, amount: Decimal) -> Difference:
     return Difference(v.cause, info.label, amount, v.reason, v.fix, info.provet_ref, info.xero_id)
 
 
-# --- what was sent (the journal) ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Sent:
-    total: Decimal
-    date: str
-    lines: tuple[dict[str, Any], ...]
-
-
-def _sent_documents(state: SyncState, provet_ids: Iterable[str]) -> dict[str, _Sent]:
-    """What the sync sent for these documents, from its journal (the newest successful write of each)."""
-    wanted = set(provet_ids)
-    if not wanted:
-        return {}
-    rows = state.store.query(
-        f"SELECT id, documents FROM journal WHERE scope = {SCOPE} AND state = 'done' "
-        "AND endpoint IN ('PUT Invoices', 'PUT CreditNotes') ORDER BY id"
-    )
-    where: dict[str, tuple[int, int]] = {}
-    for row in rows:
-        try:
-            docs = json.loads(row["documents"])
-        except (TypeError, ValueError):
-            continue
-        for i, doc in enumerate(docs):
-            pid = str(doc.get("provet_id")) if isinstance(doc, dict) else ""
-            if pid in wanted:
-                where[pid] = (int(row["id"]), i)
-    out: dict[str, _Sent] = {}
-    entry_ids = sorted({e for e, _ in where.values()})
-    payloads: dict[int, tuple[list[Any], list[Any]]] = {}
-    for start in range(0, len(entry_ids), 500):
-        chunk = entry_ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        for row in state.store.query(f"SELECT id, payload, documents FROM journal WHERE id IN ({marks})", chunk):
-            payloads[int(row["id"])] = (json.loads(row["payload"]), json.loads(row["documents"]))
-    for pid, (entry_id, i) in where.items():
-        payload, docs = payloads.get(entry_id, ([], []))
-        if not isinstance(payload, list) or i >= len(payload) or i >= len(docs):
-            continue
-        body, doc = payload[i], docs[i]
-        try:
-            total = Decimal(str(doc.get("total")))
-        except ArithmeticError:
-            continue
-        lines = tuple(li for li in body.get("LineItems") or [] if isinstance(li, dict))
-        out[pid] = _Sent(total, str(doc.get("date") or body.get("Date") or ""), lines)
-    return out
+# --- what was sent ---------------------------------------------------------------------------------------
 
 
 def _four(value: Any) -> Decimal:
@@ -397,7 +348,7 @@ def _four(value: Any) -> Decimal:
         return Decimal(0)
 
 
-def _changed_since_sent(detail: XeroDocumentDetail, sent: _Sent) -> str | None:
+def _changed_since_sent(detail: XeroDocumentDetail, sent: SentDocument) -> str | None:
     """How Xero's document differs from what was sent, in plain words; None when it is as sent."""
     total = money(detail.state.total)
     if total != money(sent.total):
@@ -406,14 +357,14 @@ def _changed_since_sent(detail: XeroDocumentDetail, sent: _Sent) -> str | None:
         return f"it has {len(detail.lines)} lines in Xero, but {len(sent.lines)} were sent"
     for n, (have, was) in enumerate(zip(detail.lines, sent.lines, strict=True), start=1):
         if (
-            have.tax_type != str(was.get("TaxType") or "")
-            or have.account_code != str(was.get("AccountCode") or "")
-            or _four(have.quantity) != _four(was.get("Quantity"))
-            or _four(have.unit_amount) != _four(was.get("UnitAmount"))
-            or _four(have.discount_rate) != _four(was.get("DiscountRate"))
+            have.tax_type != was.tax_type
+            or have.account_code != was.account_code
+            or _four(have.quantity) != _four(was.quantity)
+            or _four(have.unit_amount) != _four(was.unit_amount)
+            or _four(have.discount_rate) != _four(was.discount_rate)
         ):
             return f"line {n} ('{have.description[:40]}') was changed in Xero"
-        if "TaxAmount" in was and money(have.tax_amount) != money(Decimal(str(was["TaxAmount"]))):
+        if was.tax_amount is not None and money(have.tax_amount) != money(was.tax_amount):
             return f"the VAT of line {n} ('{have.description[:40]}') was changed in Xero"
     return None
 
@@ -428,7 +379,7 @@ class TieOut:
     def __init__(
         self,
         provet: ProvetSource,
-        xero: XeroClient,
+        xero: XeroTieOutReads,
         state: SyncState,
         mapping: Mapping,
         *,
@@ -592,7 +543,7 @@ class TieOut:
     def _book_documents(self) -> None:
         self._progress("comparing documents")
         L = self.ledger
-        self.sent = _sent_documents(self.state, (str(i) for i in self.invoices if str(i) in self.doc_links))
+        self.sent = self.state.sent_documents(str(i) for i in self.invoices if str(i) in self.doc_links)
         seen_xero: set[str] = set()
         for inv in sorted(self.invoices.values(), key=lambda i: i.id):
             if inv.status not in (INVOICE_FINALISED, INVOICE_VOIDED):

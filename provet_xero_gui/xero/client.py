@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -376,7 +376,10 @@ class XeroClient:
         limiter: XeroLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
         request_deadline: float = REQUEST_DEADLINE_SECONDS,
+        pool: Any = None,
     ) -> None:
+        """`pool`: what carries the SDK's requests instead of its own urllib3 pool (a test's in-process
+        sandbox, sandbox/memory.py)."""
         self.tenant_id = tenant_id
         self.request_deadline = request_deadline  # seconds for a whole answer, on the real clock
         self._tokens = tokens
@@ -395,6 +398,8 @@ class XeroClient:
         )
         # Configuration() shares its first instance's values: set this client's token object explicitly.
         self._api_client.configuration.oauth2_token = OAuth2Token(client_id="provet-xero")
+        if pool is not None:
+            self._api_client.rest_client.pool_manager = pool
         # Our own loop decides about retries (with the same Idempotency-Key); urllib3 must not retry on its own.
         self._api_client.rest_client.pool_manager.connection_pool_kw["retries"] = urllib3.Retry(
             total=0, connect=0, read=0, redirect=0, status=0, raise_on_redirect=False
@@ -560,129 +565,72 @@ class XeroClient:
 
     # --- reads ----------------------------------------------------------------------------------------
     def invoices_by_number(self, numbers: Sequence[str]) -> list[XeroDocumentState]:
-        out: list[XeroDocumentState] = []
-        for chunk in fit_in_url(list(numbers), ","):
-            data = self.call("GET Invoices", self.api.get_invoices, invoice_numbers=chunk, page=1,
-                             page_size=PAGE_SIZE, include_archived=True)
-            out += [XeroDocumentState.parse(e) for e in data.get("Invoices", [])]
-        return out
+        chunks = ({"invoice_numbers": chunk} for chunk in fit_in_url(list(numbers), ","))
+        rows = self._lookup("GET Invoices", self.api.get_invoices, "Invoices", chunks, include_archived=True)
+        return [XeroDocumentState.parse(e) for e in rows]
 
     def payments_modified_since(self, since: datetime) -> PaymentsPoll:
         """Payments changed at or after `since` (Xero's clock), all pages; the newest UpdatedDateUTC; and when
         Xero answered."""
-        out: list[XeroPaymentState] = []
-        page = 1
-        answered_at = None
-        while True:
-            data = self.call("GET Payments", self.api.get_payments, if_modified_since=modified_since_header(since),
-                             page=page, page_size=PAGE_SIZE)
-            if page == 1:
-                answered_at = self.answered_at
-            batch = [XeroPaymentState.parse(e) for e in data.get("Payments", [])]
-            out += batch
-            if len(batch) < PAGE_SIZE:
-                break
-            page += 1
+        pages = self._pages("GET Payments", self.api.get_payments, "Payments",
+                            if_modified_since=modified_since_header(since))
+        rows = next(pages)
+        answered_at = self.answered_at  # the first page's: later ones may come a little after
+        out = [XeroPaymentState.parse(e) for e in rows + [e for batch in pages for e in batch]]
         stamps = [p.updated for p in out if p.updated]
         return PaymentsPoll(out, max(stamps) if stamps else None, answered_at)
 
     def invoices_by_id(self, ids: Sequence[str]) -> list[XeroDocumentState]:
-        out: list[XeroDocumentState] = []
-        for start in range(0, len(ids), 50):
-            data = self.call("GET Invoices", self.api.get_invoices, i_ds=list(ids[start : start + 50]), page=1,
-                             page_size=PAGE_SIZE)
-            out += [XeroDocumentState.parse(e) for e in data.get("Invoices", [])]
-        return out
+        rows = self._lookup("GET Invoices", self.api.get_invoices, "Invoices", _ids(ids, 50))
+        return [XeroDocumentState.parse(e) for e in rows]
 
     def all_contacts(self) -> list[XeroContactState]:
         """Every contact, archived ones too, a page of 1,000 a call (cheaper than looking up many one by one)."""
-        out: list[XeroContactState] = []
-        page = 1
-        while True:
-            data = self.call("GET Contacts", self.api.get_contacts, page=page, page_size=PAGE_SIZE,
-                             include_archived=True)
-            batch = data.get("Contacts", [])
-            out += [XeroContactState.parse(e) for e in batch]
-            if len(batch) < PAGE_SIZE:
-                return out
-            page += 1
+        return self.contacts_modified_since(None)
 
     def contacts_modified_since(self, since: datetime | None) -> list[XeroContactState]:
         """Contacts Xero changed at or after `since` (every contact when None), archived ones too; one call
         when fewer than a page (1,000) changed."""
-        out: list[XeroContactState] = []
-        page = 1
         extra: dict[str, Any] = {"if_modified_since": modified_since_header(since)} if since is not None else {}
-        while True:
-            data = self.call("GET Contacts", self.api.get_contacts, page=page, page_size=PAGE_SIZE,
-                             include_archived=True, **extra)
-            batch = data.get("Contacts", [])
-            out += [XeroContactState.parse(e) for e in batch]
-            if len(batch) < PAGE_SIZE:
-                return out
-            page += 1
+        rows = self._all_pages("GET Contacts", self.api.get_contacts, "Contacts", include_archived=True, **extra)
+        return [XeroContactState.parse(e) for e in rows]
 
     def contacts_by_id(self, ids: Sequence[str]) -> list[XeroContactState]:
         """These contacts as Xero holds them now, 50 ids a call."""
-        out: list[XeroContactState] = []
-        for start in range(0, len(ids), 50):
-            data = self.call("GET Contacts", self.api.get_contacts, i_ds=list(ids[start : start + 50]), page=1,
-                             page_size=PAGE_SIZE, include_archived=True)
-            out += [XeroContactState.parse(e) for e in data.get("Contacts", [])]
-        return out
+        rows = self._lookup("GET Contacts", self.api.get_contacts, "Contacts", _ids(ids, 50), include_archived=True)
+        return [XeroContactState.parse(e) for e in rows]
 
     def credit_notes_by_number(self, numbers: Sequence[str]) -> list[XeroDocumentState]:
-        out: list[XeroDocumentState] = []
-        for chunk in fit_in_url([f'CreditNoteNumber=="{_quote(n)}"' for n in numbers]):
-            data = self.call("GET CreditNotes", self.api.get_credit_notes, where=" OR ".join(chunk), page=1,
-                             page_size=PAGE_SIZE)
-            out += [XeroDocumentState.parse(e) for e in data.get("CreditNotes", [])]
-        return out
+        chunks = _where_any([f'CreditNoteNumber=="{_quote(n)}"' for n in numbers])
+        return [XeroDocumentState.parse(e)
+                for e in self._lookup("GET CreditNotes", self.api.get_credit_notes, "CreditNotes", chunks)]
 
     def contacts_matching(self, numbers: Sequence[str], names: Sequence[str]) -> list[XeroContactState]:
         """Contacts with any of these ContactNumbers or Names (archived ones too), in as few calls as keep each
         URL within MAX_URL_CHARS (one for a few clients)."""
         terms = [f'ContactNumber=="{_quote(n)}"' for n in numbers] + [f'Name=="{_quote(n)}"' for n in names]
         out: dict[str, XeroContactState] = {}
-        for chunk in fit_in_url(terms):
-            data = self.call("GET Contacts", self.api.get_contacts, where=" OR ".join(chunk), page=1,
-                             page_size=PAGE_SIZE, include_archived=True)
-            for e in data.get("Contacts", []):
-                contact = XeroContactState.parse(e)
-                out.setdefault(contact.xero_id or str(len(out)), contact)
+        for e in self._lookup("GET Contacts", self.api.get_contacts, "Contacts", _where_any(terms),
+                              include_archived=True):
+            contact = XeroContactState.parse(e)
+            out.setdefault(contact.xero_id or str(len(out)), contact)
         return list(out.values())
 
     # --- reads for rebuilding a lost store's links: everything the app may have written, 1,000 a call -------
     def all_sales_documents(self, kind: str) -> list[XeroDocumentState]:
         """Every sales invoice (`kind` "invoice") or credit note ("credit_note"), every status, with the credit
         notes' allocations (the invoices are read in summary: no lines)."""
-        credit = kind == "credit_note"
-        out: list[XeroDocumentState] = []
-        page = 1
-        while True:
-            if credit:
-                data = self.call("GET CreditNotes", self.api.get_credit_notes, where='Type=="ACCRECCREDIT"',
-                                 page=page, page_size=PAGE_SIZE)
-            else:
-                data = self.call("GET Invoices", self.api.get_invoices, where='Type=="ACCREC"', page=page,
-                                 page_size=PAGE_SIZE, summary_only=True)
-            batch = data.get("CreditNotes" if credit else "Invoices", [])
-            out += [XeroDocumentState.parse(e) for e in batch]
-            if len(batch) < PAGE_SIZE:
-                return out
-            page += 1
+        if kind == "credit_note":
+            rows = self._all_pages("GET CreditNotes", self.api.get_credit_notes, "CreditNotes",
+                                   where='Type=="ACCRECCREDIT"')
+        else:
+            rows = self._all_pages("GET Invoices", self.api.get_invoices, "Invoices", where='Type=="ACCREC"',
+                                   summary_only=True)
+        return [XeroDocumentState.parse(e) for e in rows]
 
     def all_payments(self) -> list[XeroPaymentState]:
         """Every payment, deleted ones too."""
-        out: list[XeroPaymentState] = []
-        page = 1
-        while True:
-            data = self.call("GET Payments", self.api.get_payments, page=page, page_size=PAGE_SIZE)
-            batch = data.get("Payments", [])
-            out += [XeroPaymentState.parse(e) for e in batch]
-            if len(batch) < PAGE_SIZE:
-                return out
-            page += 1
+        return [XeroPaymentState.parse(e) for e in self._all_pages("GET Payments", self.api.get_payments, "Payments")]
 
     # --- reads for the tie-out: whole date ranges in as few calls as Xero allows -----------------------------
     def documents_dated(self, kind: str, start: date, end: date) -> list[XeroDocumentDetail]:
@@ -690,59 +638,68 @@ class XeroClient:
         lines, every status, 1,000 a call (Xero's `where` on Date and Type is one of its optimised filters)."""
         credit = kind == "credit_note"
         where = f'Type=="{"ACCRECCREDIT" if credit else "ACCREC"}" AND {_where_dated(start, end)}'
-        out: list[XeroDocumentDetail] = []
-        page = 1
-        while True:
-            if credit:
-                data = self.call("GET CreditNotes", self.api.get_credit_notes, where=where, page=page,
-                                 page_size=PAGE_SIZE, unitdp=4)
-            else:
-                data = self.call("GET Invoices", self.api.get_invoices, where=where, page=page,
-                                 page_size=PAGE_SIZE, unitdp=4)
-            batch = data.get("CreditNotes" if credit else "Invoices", [])
-            out += [XeroDocumentDetail.parse(e) for e in batch]
-            if len(batch) < PAGE_SIZE:
-                return out
-            page += 1
+        if credit:
+            rows = self._all_pages("GET CreditNotes", self.api.get_credit_notes, "CreditNotes", where=where, unitdp=4)
+        else:
+            rows = self._all_pages("GET Invoices", self.api.get_invoices, "Invoices", where=where, unitdp=4)
+        return [XeroDocumentDetail.parse(e) for e in rows]
 
     def documents_detail_by_id(self, kind: str, ids: Sequence[str]) -> list[XeroDocumentDetail]:
         """These invoices or credit notes with their lines (whatever their date), 40 ids a call."""
-        out: list[XeroDocumentDetail] = []
-        for start in range(0, len(ids), 40):
-            chunk = list(ids[start : start + 40])
-            if kind == "credit_note":  # GET CreditNotes has no IDs parameter; `where` on the id does it
-                for part in fit_in_url([f'CreditNoteID==Guid("{_quote(i)}")' for i in chunk]):
-                    data = self.call("GET CreditNotes", self.api.get_credit_notes, where=" OR ".join(part),
-                                     page=1, page_size=PAGE_SIZE, unitdp=4)
-                    out += [XeroDocumentDetail.parse(e) for e in data.get("CreditNotes", [])]
-            else:
-                data = self.call("GET Invoices", self.api.get_invoices, i_ds=chunk, page=1, page_size=PAGE_SIZE,
-                                 unitdp=4)
-                out += [XeroDocumentDetail.parse(e) for e in data.get("Invoices", [])]
-        return out
+        if kind == "credit_note":  # GET CreditNotes has no IDs parameter; `where` on the id does it
+            rows = self._lookup("GET CreditNotes", self.api.get_credit_notes, "CreditNotes",
+                                _where_ids("CreditNoteID", ids, 40), unitdp=4)
+        else:
+            rows = self._lookup("GET Invoices", self.api.get_invoices, "Invoices", _ids(ids, 40), unitdp=4)
+        return [XeroDocumentDetail.parse(e) for e in rows]
 
     def payments_dated(self, start: date, end: date) -> list[XeroPaymentState]:
         """Every payment dated `start`..`end` (deleted ones too), 1,000 a call."""
-        out: list[XeroPaymentState] = []
-        page = 1
-        while True:
-            data = self.call("GET Payments", self.api.get_payments, where=_where_dated(start, end), page=page,
-                             page_size=PAGE_SIZE)
-            batch = data.get("Payments", [])
-            out += [XeroPaymentState.parse(e) for e in batch]
-            if len(batch) < PAGE_SIZE:
-                return out
-            page += 1
+        rows = self._all_pages("GET Payments", self.api.get_payments, "Payments", where=_where_dated(start, end))
+        return [XeroPaymentState.parse(e) for e in rows]
 
     def payments_by_id(self, ids: Sequence[str]) -> list[XeroPaymentState]:
         """These payments (whatever their date), 40 ids a call."""
-        out: list[XeroPaymentState] = []
-        for start in range(0, len(ids), 40):
-            for part in fit_in_url([f'PaymentID==Guid("{_quote(i)}")' for i in ids[start : start + 40]]):
-                data = self.call("GET Payments", self.api.get_payments, where=" OR ".join(part), page=1,
-                                 page_size=PAGE_SIZE)
-                out += [XeroPaymentState.parse(e) for e in data.get("Payments", [])]
-        return out
+        rows = self._lookup("GET Payments", self.api.get_payments, "Payments", _where_ids("PaymentID", ids, 40))
+        return [XeroPaymentState.parse(e) for e in rows]
+
+    # --- the two shapes of a read -------------------------------------------------------------------------
+    def _pages(self, name: str, method: Callable[..., Any], key: str, **params: Any) -> Iterator[list[Any]]:
+        """A list read page by page, PAGE_SIZE a call, up to the first page that is not full."""
+        page = 1
+        while True:
+            batch = self.call(name, method, page=page, page_size=PAGE_SIZE, **params).get(key, [])
+            yield batch
+            if len(batch) < PAGE_SIZE:
+                return
+            page += 1
+
+    def _all_pages(self, name: str, method: Callable[..., Any], key: str, **params: Any) -> list[Any]:
+        return [e for batch in self._pages(name, method, key, **params) for e in batch]
+
+    def _lookup(self, name: str, method: Callable[..., Any], key: str, chunks: Iterable[dict[str, Any]],
+                **params: Any) -> list[Any]:
+        """A look-up of many, one call (one page) per chunk; each chunk brings its own ids, numbers or `where`."""
+        return [e for chunk in chunks
+                for e in self.call(name, method, page=1, page_size=PAGE_SIZE, **params, **chunk).get(key, [])]
+
+
+def _ids(ids: Sequence[str], size: int) -> Iterator[dict[str, Any]]:
+    """The `IDs` parameter for `size` ids a call."""
+    for start in range(0, len(ids), size):
+        yield {"i_ds": list(ids[start : start + size])}
+
+
+def _where_any(terms: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """A `where` of `terms` joined by OR, in as many calls as keep each URL within LIST_ROOM."""
+    for part in fit_in_url(terms):
+        yield {"where": " OR ".join(part)}
+
+
+def _where_ids(field: str, ids: Sequence[str], size: int) -> Iterator[dict[str, Any]]:
+    """A `where` on `field` for `size` ids at most a call (fewer when the URL would be too long)."""
+    for start in range(0, len(ids), size):
+        yield from _where_any([f'{field}==Guid("{_quote(i)}")' for i in ids[start : start + size]])
 
 
 def _tracking_category(c: dict[str, Any]) -> TrackingCategory:

@@ -1,9 +1,8 @@
-"""A sync engine on a fresh sandbox, with the checks a person makes after a pass: what Xero holds, what
-waits in the attention list, and that nothing crashed. Used by test_bad_input.py."""
+"""A sync engine on a fresh sandbox (answered in this process), with the checks a person makes after a pass:
+what Xero holds, what waits in the attention list, and that nothing crashed. Used by test_bad_input.py."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from helpers.sandbox_tokens import SandboxTokens
+from helpers.sandbox_clients import sandbox_clients
 
 from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.provet.client import ProvetClient
@@ -152,11 +151,9 @@ class World:
 
 def open_world(tmp_path: Path, *, size: int = 1) -> Iterator[World]:
     """A fresh sandbox clinic (the smallest the generator makes) and an empty store; closed afterwards."""
-    sb = Sandbox(size=size).start()
+    sb = Sandbox(size=size)
     store = Store(tmp_path / "store.sqlite3")
-    c = sb.credentials
-    provet = ProvetClient(c.provet_url, c.provet_client_id, c.provet_client_secret)
-    xero = XeroClient(sb.xero.base_url, CLINIC_TENANT_ID, SandboxTokens(sb), sleep=lambda s: time.sleep(min(s, 0.05)))
+    provet, xero = sandbox_clients(sb)
     try:
         yield World(sb, store, provet, xero)
     finally:

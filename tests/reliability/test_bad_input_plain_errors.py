@@ -10,12 +10,10 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.connected import connect_profile
 from helpers.exactly_once import assert_exactly_once
 
 from provet_xero_gui import cli, settings
@@ -25,14 +23,6 @@ from provet_xero_gui.sandbox.httpbase import UNAVAILABLE_PAGE, Response
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 
 TOKEN = "POST /connect/token"
-
-
-@pytest.fixture
-def clinic(monkeypatch: pytest.MonkeyPatch, profile_home: Path) -> Iterator[tuple[Sandbox, Profile]]:
-    with Sandbox(size=12) as sandbox:
-        profile = connect_profile(sandbox, monkeypatch)
-        MappingFile(profile.paths.mapping_file).save(Mapping.from_json(demo_mapping()))
-        yield sandbox, profile.reload()
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

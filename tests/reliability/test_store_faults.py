@@ -15,13 +15,13 @@ import pytest
 from helpers.connected import connect_profile
 from helpers.exactly_once import assert_exactly_once
 
-from provet_xero_gui import store as store_module
 from provet_xero_gui.app.passes import CannotSync, run_sync
 from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
-from provet_xero_gui.store import Store, StoreError
+from provet_xero_gui.store import Cursors, Log, Store, StoreError, database, migrations
+from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.events import Event, Progress
 
 SIZE = 60  # more than one batch of 50 invoices
@@ -66,7 +66,7 @@ def _sync(profile: Profile, events: Callable[[Event], None] | None = None) -> st
 
 def _pending(profile: Profile) -> int:
     with Store(profile.paths.store_file) as store:
-        return store.counts()["pending_writes"]
+        return SyncState(store).counts()["pending_writes"]
 
 
 def test_disk_full_while_journaling_a_batch_stops_plainly_and_sends_it_next_time(
@@ -141,7 +141,7 @@ def test_store_locked_by_another_process_mid_pass_stops_plainly_and_loses_nothin
     clinic: tuple[Sandbox, Profile], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sandbox, profile = clinic
-    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 1000)  # the app waits 30 s; the test need not
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 1000)  # the app waits 30 s; the test need not
     holders: list[_Holder] = []
 
     def on_event(event: Event) -> None:
@@ -187,34 +187,34 @@ def test_store_from_an_older_version_is_upgraded_and_its_unfinished_writes_repla
     assert stopped is not None and _pending(profile) >= 1
     with Store(profile.paths.store_file) as store:
         old_version = store.schema_version
-        log_lines = len(store.read_log(limit=100_000))
+        log_lines = len(Log(store).read(limit=100_000))
 
     # The next version of provet-xero brings one more migration step.
-    newer = (*store_module.MIGRATIONS, "ALTER TABLE journal ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;")
-    monkeypatch.setattr(store_module, "MIGRATIONS", newer)
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(newer))
+    newer = (*migrations.MIGRATIONS, "ALTER TABLE journal ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;")
+    monkeypatch.setattr(migrations, "MIGRATIONS", newer)
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", len(newer))
     assert _sync(profile) is None
     with Store(profile.paths.store_file) as store:
         assert store.schema_version == old_version + 1
         assert "attempts" in {r[1] for r in store.query("PRAGMA table_info(journal)")}
-        assert len(store.read_log(limit=100_000)) > log_lines  # the old log is kept
-        assert store.counts()["pending_writes"] == 0
+        assert len(Log(store).read(limit=100_000)) > log_lines  # the old log is kept
+        assert SyncState(store).counts()["pending_writes"] == 0
     assert_exactly_once(sandbox)
 
 
 def test_a_failing_upgrade_leaves_the_old_store_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "store.sqlite3"
     with Store(path) as store:
-        store.set_cursor("provet:invoices", "2026-01-01T00:00:00+00:00")
+        Cursors(store).set("provet:invoices", "2026-01-01T00:00:00+00:00")
         version = store.schema_version
-    broken = (*store_module.MIGRATIONS, "CREATE TABLE extra (x TEXT); ALTER TABLE no_such_table ADD COLUMN y;")
-    monkeypatch.setattr(store_module, "MIGRATIONS", broken)
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(broken))
+    broken = (*migrations.MIGRATIONS, "CREATE TABLE extra (x TEXT); ALTER TABLE no_such_table ADD COLUMN y;")
+    monkeypatch.setattr(migrations, "MIGRATIONS", broken)
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", len(broken))
     with pytest.raises(StoreError) as caught:
         Store(path)
     assert str(path) in str(caught.value) and "Traceback" not in str(caught.value)
     monkeypatch.undo()
     with Store(path) as store:
         assert store.schema_version == version
-        assert store.get_cursor("provet:invoices") == "2026-01-01T00:00:00+00:00"
+        assert Cursors(store).get("provet:invoices") == "2026-01-01T00:00:00+00:00"
         assert "extra" not in {r[0] for r in store.query("SELECT name FROM sqlite_master")}

@@ -6,21 +6,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from helpers.connected import connect_profile
 from helpers.exactly_once import assert_exactly_once
 from helpers.sandbox_tokens import SandboxTokens
 
 from provet_xero_gui import cli
 from provet_xero_gui.app.passes import run_sync
-from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
-from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
+from provet_xero_gui.sandbox.runner import Sandbox
 from provet_xero_gui.settings import Endpoints
 from provet_xero_gui.sync.events import SyncResult
 from provet_xero_gui.xero.client import XeroApiError, XeroClient
@@ -28,14 +24,6 @@ from provet_xero_gui.xero.identity import IdentityClient, XeroAnswerLost
 from provet_xero_gui.xero.limits import XeroLimiter
 
 NOW = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
-
-
-@pytest.fixture
-def clinic(monkeypatch: pytest.MonkeyPatch, profile_home: Path) -> Iterator[tuple[Sandbox, Profile]]:
-    with Sandbox(size=12) as sandbox:
-        profile = connect_profile(sandbox, monkeypatch)
-        MappingFile(profile.paths.mapping_file).save(Mapping.from_json(demo_mapping()))
-        yield sandbox, profile.reload()
 
 
 def test_a_429_asking_for_an_hour_stops_the_pass_and_says_when_it_goes_on(

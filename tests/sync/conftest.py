@@ -1,14 +1,18 @@
-"""An engine wired to a fresh sandbox in one line: what engine tests start from."""
+"""An engine wired to a fresh sandbox in one line: what engine tests start from.
+
+`make_world()` answers both services in this process (sandbox/memory.py): the real clients against the
+sandbox's own router and rules, with no socket, so a test takes milliseconds and is refused exactly as over
+the wire. `make_world(wire=True)` serves the sandbox on loopback HTTP instead, for what only the wire shows:
+answers that drip, connections that break, headers and Idempotency-Keys as sent."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers.sandbox_tokens import SandboxTokens
+from helpers.sandbox_clients import sandbox_clients
 
 from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.provet.client import ProvetClient
@@ -55,17 +59,13 @@ class World:
 def make_world(tmp_path: Path) -> Iterator[Callable[..., World]]:
     opened: list[tuple[Sandbox, Store]] = []
 
-    def make(size: int = 12, **sandbox_args) -> World:
-        sb = Sandbox(size=size, **sandbox_args).start()
-        c = sb.credentials
+    def make(size: int = 12, *, wire: bool = False, **sandbox_args) -> World:
+        sb = Sandbox(size=size, **sandbox_args)
+        if wire:
+            sb.start()
         store = Store(tmp_path / f"store{len(opened)}.sqlite3")
         opened.append((sb, store))
-        provet = ProvetClient(c.provet_url, c.provet_client_id, c.provet_client_secret)
-        # Backoff waits are real seconds; a test needs their order, not their length.
-        xero = XeroClient(
-            sb.xero.base_url, CLINIC_TENANT_ID, SandboxTokens(sb), sleep=lambda s: time.sleep(min(s, 0.05))
-        )
-        return World(sb, provet, xero, store, [])
+        return World(sb, *sandbox_clients(sb, wire=wire), store, [])
 
     yield make
     for sb, store in opened:

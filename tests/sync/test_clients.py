@@ -16,7 +16,7 @@ from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.provet.source import ProvetSource
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
-from provet_xero_gui.store.client_state import ClientState
+from provet_xero_gui.store.conflicts import ClientState
 from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.clients import ClientReport, ClientSync, ResolveRefused, read_current, resolve
 from provet_xero_gui.sync.events import ConflictFound

@@ -23,6 +23,12 @@ Seen = list[tuple[str, Request, "Response | None"]]
 
 
 @pytest.fixture
+def world(make_world) -> World:
+    """Over loopback HTTP: these rules are about the requests as they go out."""
+    return make_world(wire=True)
+
+
+@pytest.fixture
 def seen() -> Iterator[Seen]:
     got: Seen = []
 

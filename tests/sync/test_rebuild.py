@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
+from provet_xero_gui.store.allocations import AllocationMade
 from provet_xero_gui.sync.contacts import contact_number
 from provet_xero_gui.sync.payments import PaymentSync, is_own_payment, payment_reference
 from provet_xero_gui.sync.rebuild import rebuild_links
@@ -66,11 +67,12 @@ def test_the_identities_the_app_writes_are_read_back() -> None:
     got = {(li.kind, li.provet_id, li.xero_id) for li in found.links}
     assert got == {
         ("invoice", "1", "I1"), ("invoice", "2", "I2"), ("void", "2", "I2"), ("invoice", "3", "I3"),
-        ("credit_note", "4", "N4"), ("allocation", "4", "N4:I1"),
+        ("credit_note", "4", "N4"),
         ("contact", "11", "C1"),
         ("payment", "21", "P1"), ("payment", "22@1", "P2"), ("payment", "22@3", "P3"),
         ("payment", "23", "P4"), ("payment_deleted", "23", "P4"),
     }
+    assert found.allocations == (AllocationMade("4", "N4", "I1", Decimal("2.50")),)
     assert found.counts == {"contact": 1, "invoice": 3, "credit_note": 1, "payment": 4, "allocation": 1}
     assert xero.calls == 4
 

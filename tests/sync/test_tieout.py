@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers.sandbox_tokens import SandboxTokens
+from helpers.sandbox_clients import sandbox_clients
 
 from provet_xero_gui.mapping import Mapping
 from provet_xero_gui.provet.client import ProvetClient
@@ -68,12 +68,11 @@ class Clinic:
 
 
 def _open(tmp: Path, size: int = 60) -> Clinic:
-    sb = Sandbox(size=size).start()
-    c = sb.credentials
-    xero = XeroClient(sb.xero.base_url, CLINIC_TENANT_ID, SandboxTokens(sb), sleep=lambda s: time.sleep(min(s, 0.05)))
+    sb = Sandbox(size=size)
+    provet, xero = sandbox_clients(sb)
     return Clinic(
         sb,
-        ProvetClient(c.provet_url, c.provet_client_id, c.provet_client_secret),
+        provet,
         xero,
         Store(tmp / "store.sqlite3"),
         Mapping.from_json(demo_mapping()),

@@ -13,7 +13,7 @@ from provet_xero_gui.app.types import ConflictChoice
 from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
-from provet_xero_gui.store.client_state import ClientState, Conflict
+from provet_xero_gui.store.conflicts import ClientState, Conflict
 from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.ui.conflict_view import EMPTY_TEXT, ConflictView
 

@@ -1,8 +1,8 @@
 """The store's view for client details both ways: the last synced value of each field, and conflicts.
 
-Kept apart from state.py so the documents' bookkeeping and this one can change without touching each
-other. Tables (store.py, schema 1): `client_fields(provet_client_id, field, value, synced_at)` — the base
-both sides agreed on after the last sync — and `conflicts`. A conflict row is in one of three states:
+Kept apart from the documents' bookkeeping so each can change without touching the other. Tables (schema 1):
+`client_fields(provet_client_id, field, value, synced_at)` — the base both sides agreed on after the last
+sync — and `conflicts`. A conflict row is in one of three states:
 
 - open, waiting for a choice: `resolved_at` and `resolution` are NULL;
 - chosen, waiting for the next pass to write it: `resolution` set, `resolved_at` NULL;
@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from provet_xero_gui.store import SCOPE, Store, utcnow
+from provet_xero_gui.store.database import SCOPE, Store, utcnow
 
 VALUE_PREFIX = "value:"
 
@@ -158,6 +158,10 @@ class ClientState:
             return found
         wanted = {str(i) for i in client_ids}
         return [c for c in found if c.provet_client_id in wanted]
+
+    def count_open(self) -> int:
+        return int(self.store.query(
+            f"SELECT COUNT(*) FROM conflicts WHERE scope = {SCOPE} AND resolved_at IS NULL")[0][0])
 
     def choose(self, conflict_id: int, resolution: str) -> None:
         self.record(choose={conflict_id: resolution})
