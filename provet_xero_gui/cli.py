@@ -13,9 +13,8 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provet_xero_gui import __version__
@@ -23,16 +22,8 @@ from provet_xero_gui import __version__
 # What the commands use is imported inside them, so `--version`, `--help` and an argument error answer at
 # once, without the HTTP clients, xero-python, the sandbox or Qt.
 if TYPE_CHECKING:
-    from provet_xero_gui.mapping import Mapping
-    from provet_xero_gui.profile import Profile
-    from provet_xero_gui.provet.client import ProvetClient
-    from provet_xero_gui.provet.records import Department, PaymentMethod, VatGroup
-    from provet_xero_gui.store.conflicts import Conflict
-    from provet_xero_gui.store.sync_state import AttentionItem
-    from provet_xero_gui.sync.events import SyncResult
-    from provet_xero_gui.xero.client import XeroClient
-    from provet_xero_gui.xero.identity import Tenant
-    from provet_xero_gui.xero.reference import XeroReference
+    from provet_xero_gui.app.application import Application
+    from provet_xero_gui.app.types import AttentionItem, Conflict, RetryOutcome, Status, SyncResult, Tenant
 
 log = logging.getLogger(__name__)
 
@@ -44,75 +35,56 @@ class CliError(Exception):
     """Stops a command with exit code 2 and a plain message on stderr."""
 
 
-def _first_missing_step(profile: Profile) -> str | None:
-    """What a person has to do first before a pass or a tie-out can run, in setup order; None when the
-    settings have it all (whether the secrets and the mapping are usable is checked when they are used)."""
-    s = profile.settings
-    if not ((s.provet.url or profile.endpoints.provet_url) and s.provet.client_id):
-        return ("Provet Cloud is not connected yet. First step: `provet-xero connect provet --url URL "
-                "--client-id ID` (the client secret on standard input); then `provet-xero connect xero`, "
-                "then `provet-xero mapping suggest --save` (or `mapping import FILE`).")
-    if not s.xero.tenant_id:
-        return ("Xero is not connected yet. Next step: `provet-xero connect xero`; then `provet-xero mapping "
-                "suggest --save` (or `mapping import FILE`).")
-    if not profile.paths.mapping_file.exists():
-        return ("No mapping has been saved yet. Next step: `provet-xero mapping suggest --save` (or "
-                "`provet-xero mapping import FILE`), then `provet-xero mapping check`.")
-    return None
+def _first_missing_step(app: Application) -> str | None:
+    """What a person has to do first before a pass or a tie-out can run, in setup order, as the commands that do
+    it; None when the settings have it all."""
+    from provet_xero_gui.app.types import Step
+
+    return {
+        Step.PROVET: "Provet Cloud is not connected yet. First step: `provet-xero connect provet --url URL "
+                     "--client-id ID` (the client secret on standard input); then `provet-xero connect xero`, "
+                     "then `provet-xero mapping suggest --save` (or `mapping import FILE`).",
+        Step.XERO: "Xero is not connected yet. Next step: `provet-xero connect xero`; then `provet-xero mapping "
+                   "suggest --save` (or `mapping import FILE`).",
+        Step.MAPPING: "No mapping has been saved yet. Next step: `provet-xero mapping suggest --save` (or "
+                      "`provet-xero mapping import FILE`), then `provet-xero mapping check`.",
+        None: None,
+    }[app.setup_gap()]
 
 
-def _status(profile: Profile) -> dict[str, Any]:
-    from provet_xero_gui.credentials import CredentialsError
-    from provet_xero_gui.store import Bindings, StoreError
-    from provet_xero_gui.store.sync_state import SyncState
-    from provet_xero_gui.sync.history import last_pass
-    from provet_xero_gui.sync.rebuild import history_note
-    from provet_xero_gui.tieout.daily import last_daily
-
-    s = profile.settings
+def _status_json(app: Application, st: Status) -> dict[str, Any]:
+    """`status --json`: the reading in the shape scripts rely on."""
+    paths = app.profile.paths
     out: dict[str, Any] = {
         "version": __version__,
-        "home": {
-            "settings": str(profile.paths.settings_file),
-            "data": str(profile.paths.data_dir),
-            "logs": str(profile.paths.log_dir),
-        },
-        "settings_problem": profile.settings_problem,
-        "provet": {"url": s.provet.url or profile.endpoints.provet_url, "client_id": s.provet.client_id},
-        "xero": {"tenant_id": s.xero.tenant_id, "organisation": s.xero.tenant_name},
+        "home": {"settings": str(paths.settings_file), "data": str(paths.data_dir), "logs": str(paths.log_dir)},
+        "settings_problem": st.settings_problem,
+        "provet": {"url": st.provet_url, "client_id": st.provet_client_id},
+        "xero": {"tenant_id": st.xero_tenant_id, "organisation": st.organisation},
+        "keyring": {"backend": st.keyring_backend, "problem": st.keyring_problem},
     }
-    try:
-        creds = profile.credentials()
-        out["keyring"] = {"backend": creds.backend_name, "problem": None}
-        out["provet"]["secret_stored"] = creds.load_provet_secret() is not None
-        out["xero"]["signed_in"] = creds.load_xero_tokens() is not None
-    except CredentialsError as exc:
-        out["keyring"] = {"backend": None, "problem": str(exc)}
-        out["provet"]["secret_stored"] = None
-        out["xero"]["signed_in"] = None
-    out["provet"]["connected"] = bool(out["provet"]["url"] and s.provet.client_id and out["provet"]["secret_stored"])
-    out["xero"]["connected"] = bool(s.xero.tenant_id and out["xero"]["signed_in"])
-    try:
-        with profile.store() as store:
-            out["store"] = {"schema": store.schema_version, "problem": None, **SyncState(store).counts()}
-            binding = Bindings(store).active()
-            out["store"]["organisation"] = {
-                "name": binding.xero_tenant_name, "tenant_id": binding.xero_tenant_id,
-                "provet_url": binding.provet_url, "start_date": binding.start_date,
-            }
-            out["store"]["rebuilt"] = {**binding.rebuilt, "at": binding.rebuilt_at} if binding.rebuilt else None
-            out["store"]["history_note"] = history_note(binding)
-            state = SyncState(store)
-            out["store"]["attention"] = len(state.attention(include_rule_holds=False))
-            out["store"]["held_by_rule"] = len(state.attention()) - out["store"]["attention"]
-            out["last_sync"] = last_pass(store)
-            books = last_daily(state)
-            out["books"] = books.to_json() if books else None
-    except StoreError as exc:
-        out["store"] = {"schema": None, "problem": str(exc)}
+    out["provet"]["secret_stored"] = st.provet_secret_stored
+    out["xero"]["signed_in"] = st.xero_signed_in
+    out["provet"]["connected"] = st.provet_connected
+    out["xero"]["connected"] = st.xero_connected
+    if st.store_problem is None and st.binding is not None:
+        binding = st.binding
+        out["store"] = {"schema": st.store_schema, "problem": None, **st.counts}
+        out["store"]["organisation"] = {
+            "name": binding.xero_tenant_name, "tenant_id": binding.xero_tenant_id,
+            "provet_url": binding.provet_url, "start_date": binding.start_date,
+        }
+        out["store"]["rebuilt"] = {**binding.rebuilt, "at": binding.rebuilt_at} if binding.rebuilt else None
+        out["store"]["history_note"] = st.history_note
+        out["store"]["attention"] = st.attention
+        out["store"]["held_by_rule"] = st.held_by_rule
+        out["last_sync"] = st.last_sync
+        out["books"] = st.books.to_json() if st.books else None
+    else:
+        out["store"] = {"schema": None, "problem": st.store_problem}
         out["last_sync"] = None
         out["books"] = None
-    out["mapping_saved"] = profile.paths.mapping_file.exists()
+    out["mapping_saved"] = st.mapping_saved
     return out
 
 
@@ -121,7 +93,7 @@ def _yes_no(value: bool | None) -> str:
 
 
 def _print_status(st: dict[str, Any]) -> None:
-    from provet_xero_gui.tieout.daily import DailyTieOut
+    from provet_xero_gui.app.types import DailyTieOut
 
     lines = [f"provet-xero {st['version']}"]
     if st["settings_problem"]:
@@ -171,10 +143,10 @@ def _print_status(st: dict[str, Any]) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.app.application import Application
 
-    profile = Profile.open()
-    st = _status(profile)
+    app = Application.open()
+    st = _status_json(app, app.status())
     if args.json:
         print(json.dumps(st, indent=2))
     else:
@@ -198,18 +170,12 @@ def _read_secret(prompt: str) -> str:
 
 
 def cmd_connect_provet(args: argparse.Namespace) -> int:
-    from provet_xero_gui.app import onboarding
-    from provet_xero_gui.credentials import CredentialsError
-    from provet_xero_gui.profile import Profile
-    from provet_xero_gui.provet.client import ProvetError
+    from provet_xero_gui.app.application import Application
 
-    profile = Profile.open()
+    app = Application.open()
     secret = _read_secret("Provet client secret: ")
-    try:
-        check = onboarding.connect_provet(profile, args.url, args.client_id, secret)
-        backend = profile.credentials().backend_name
-    except (ProvetError, CredentialsError) as exc:
-        raise CliError(str(exc)) from None
+    check = app.connect_provet(args.url, args.client_id, secret)
+    backend = app.keyring_name()
     print(f"Connected to Provet Cloud at {check.instance_url} ({check.vat_groups} VAT groups readable).")
     print(f"The client secret is kept in the keyring ({backend}).")
     return EXIT_OK
@@ -234,16 +200,10 @@ def _ask_tenant(tenants: tuple[Tenant, ...], wanted: str | None = None) -> str |
 def cmd_connect_xero(args: argparse.Namespace) -> int:
     import webbrowser
 
-    from provet_xero_gui.app.organisation import question
-    from provet_xero_gui.credentials import CredentialsError
-    from provet_xero_gui.profile import Profile
-    from provet_xero_gui.store import StoreError
-    from provet_xero_gui.xero.identity import IdentityClient, XeroAuthError
-    from provet_xero_gui.xero.oauth import SignInError
-    from provet_xero_gui.xero.signin import ChooseOrganisation, select_tenant, sign_in
+    from provet_xero_gui.app.application import Application
+    from provet_xero_gui.app.errors import AppError
 
-    profile = Profile.open()
-    creds = profile.credentials()
+    app = Application.open()
 
     def show(url: str, opened: bool) -> None:
         if opened:
@@ -253,32 +213,12 @@ def cmd_connect_xero(args: argparse.Namespace) -> int:
         print(url, flush=True)
         print("Waiting for Xero (up to 5 minutes; Ctrl+C to cancel)...", file=sys.stderr, flush=True)
 
-    try:
-        identity = IdentityClient.for_endpoints(profile.endpoints)
-        try:
-            result = sign_in(
-                identity,
-                profile.endpoints.xero_login_url,
-                creds,
-                profile.settings_file,
-                tenant=args.tenant,
-                show_url=show,
-                open_browser=None if args.no_browser else webbrowser.open,
-            )
-            tenant = result.tenant
-        except ChooseOrganisation as exc:
-            wanted = _ask_tenant(exc.tenants, exc.wanted)
-            if wanted is None:
-                raise
-            tokens = creds.load_xero_tokens()
-            assert tokens is not None
-            tenant = select_tenant(identity, tokens.access_token, profile.settings_file, wanted)
-    except (XeroAuthError, SignInError, CredentialsError) as exc:
-        raise CliError(str(exc)) from None
+    tenant = app.sign_in_to_xero(tenant=args.tenant, show_url=show,
+                                 open_browser=None if args.no_browser else webbrowser.open, ask=_ask_tenant)
     print(f"Connected to the Xero organisation '{tenant.name}'. The sign-in is kept in the keyring.")
     try:
-        ask = question(profile)
-    except StoreError:
+        ask = app.organisation_question()
+    except AppError:
         ask = None  # `status` and `sync` say what is wrong with the store
     if ask is not None:
         print(f"{ask.text} Choose with `provet-xero organisation use NAME` (add --fresh-from YYYY-MM-DD to start "
@@ -287,29 +227,9 @@ def cmd_connect_xero(args: argparse.Namespace) -> int:
 
 
 def cmd_disconnect(args: argparse.Namespace) -> int:
-    from provet_xero_gui.credentials import CredentialsError
-    from provet_xero_gui.profile import Profile
-    from provet_xero_gui.settings import ProvetSettings, XeroSettings
-    from provet_xero_gui.xero.identity import IdentityClient, XeroAuthError
+    from provet_xero_gui.app.application import Application
 
-    profile = Profile.open()
-    creds = profile.credentials()
-    warning = None
-    try:
-        if args.service == "xero":
-            tokens = creds.load_xero_tokens()
-            if tokens is not None:
-                try:
-                    IdentityClient.for_endpoints(profile.endpoints).revoke(tokens.refresh_token)
-                except XeroAuthError as exc:
-                    warning = f"{exc} The sign-in was removed from this computer anyway."
-            creds.delete_xero_tokens()
-            profile.settings_file.update(xero=XeroSettings())
-        else:
-            creds.delete_provet_secret()
-            profile.settings_file.update(provet=ProvetSettings())
-    except CredentialsError as exc:
-        raise CliError(str(exc)) from None
+    warning = Application.open().disconnect(args.service)
     name = "Xero" if args.service == "xero" else "Provet Cloud"
     print(f"Disconnected from {name}; its secrets were deleted from the keyring.")
     if warning:
@@ -322,15 +242,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from provet_xero_gui.sandbox.runner import Sandbox
+    from provet_xero_gui.app.demo import start_sandbox
 
-    try:
-        sandbox = Sandbox(
-            seed=args.seed, size=args.size, provet_port=args.port_provet, xero_port=args.port_xero,
-            time_scale=args.time_scale,
-        ).start()
-    except OSError as exc:
-        raise CliError(f"the sandbox could not start: {exc.strerror or exc}") from None
+    sandbox = start_sandbox(seed=args.seed, size=args.size, provet_port=args.port_provet, xero_port=args.port_xero,
+                            time_scale=args.time_scale)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(sandbox.describe(), flush=True)
@@ -348,147 +263,52 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def _read_text(name: str) -> str:
-    from provet_xero_gui.mapping import MAX_MAPPING_BYTES, MappingError, read_mapping_file
+    from provet_xero_gui.app import mapping
 
     if name == "-":
-        text = sys.stdin.read(MAX_MAPPING_BYTES + 1) if sys.stdin else ""
-        if len(text) > MAX_MAPPING_BYTES:
-            raise CliError("standard input is too large to be a mapping file (a mapping is a few kB). Nothing was "
-                           "changed.")
-        return text
-    try:
-        return read_mapping_file(name)
-    except MappingError as exc:
-        raise CliError(f"{exc}. Nothing was changed.") from None
-    except FileNotFoundError:
-        raise CliError(f"there is no file {name}") from None
-    except OSError as exc:
-        raise CliError(f"{name} cannot be read: {exc.strerror or exc}") from None
-
-
-def _mapping_summary(mapping: Mapping) -> str:
-    departments = f", {len(mapping.departments)} departments" if mapping.departments else ""
-    return (
-        f"{len(mapping.vat_groups)} VAT groups, {len(mapping.payment_methods)} payment methods, "
-        f"{len(mapping.sales_accounts)} sales accounts{departments}"
-    )
-
-
-def _saved_mapping(profile: Profile) -> Mapping:
-    from provet_xero_gui.mapping import MappingError, MappingFile
-
-    try:
-        return MappingFile(profile.paths.mapping_file).load()
-    except MappingError as exc:
-        raise CliError(str(exc)) from None
+        return mapping.read_text(name, sys.stdin.read(mapping.MAX_MAPPING_BYTES + 1) if sys.stdin else "")
+    return mapping.read_text(name)
 
 
 def cmd_mapping_import(args: argparse.Namespace) -> int:
-    from provet_xero_gui.mapping import MappingError, MappingFile, parse_mapping_text
-    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.app.application import Application
+    from provet_xero_gui.app.mapping import summary
 
-    profile = Profile.open()
+    app = Application.open()
     text = _read_text(args.file)
-    try:
-        mapping = parse_mapping_text(text, "standard input" if args.file == "-" else args.file)
-    except MappingError as exc:
-        raise CliError(f"{exc}. Nothing was changed.") from None
-    MappingFile(profile.paths.mapping_file).save(mapping)
-    print(f"Mapping imported ({_mapping_summary(mapping)}). Run `provet-xero mapping check` to check it against Xero.")
+    mapping = app.import_mapping(text, "standard input" if args.file == "-" else args.file)
+    print(f"Mapping imported ({summary(mapping)}). Run `provet-xero mapping check` to check it against Xero.")
     return EXIT_OK
 
 
 def cmd_mapping_export(args: argparse.Namespace) -> int:
-    from provet_xero_gui.profile import Profile
-    from provet_xero_gui.settings import write_json_atomically
+    from provet_xero_gui.app.application import Application
 
-    profile = Profile.open()
-    mapping = _saved_mapping(profile)
+    app = Application.open()
     if args.file == "-":
-        print(json.dumps(mapping.to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps(app.saved_mapping().to_json(), indent=2, ensure_ascii=False))
         return EXIT_OK
-    target = Path(args.file)
-    _check_folder(target)
-    try:
-        write_json_atomically(target, mapping.to_json())
-    except OSError as exc:
-        raise CliError(f"{args.file} cannot be written: {exc.strerror or exc}") from None
+    app.export_mapping(args.file)
     print(f"Mapping exported to {args.file}.", file=sys.stderr)
     return EXIT_OK
 
 
-def _check_folder(target: Path) -> None:
-    """The folder a file is to be written in must be there already: a mistyped path creates nothing."""
-    if target.is_dir():
-        raise CliError(f"{target} is a folder; give a file name, e.g. {target / 'mapping.json'}")
-    folder = target.parent
-    if folder.is_dir():
-        return
-    for part in reversed([folder, *folder.parents]):  # from the top down: a file where a folder should be
-        if part.exists() and not part.is_dir():
-            raise CliError(f"{target} cannot be written: {part} is a file, not a folder. Nothing was written.")
-    raise CliError(f"{target} cannot be written: there is no folder {folder}. Create it first, or choose a "
-                   "folder that is there. Nothing was written.")
-
-
-def _open_for_mapping(profile: Profile) -> tuple[ProvetClient, XeroClient]:
-    from provet_xero_gui.app.connections import NotConnected, open_provet, open_xero
-
-    try:
-        credentials = profile.credentials()
-        provet = open_provet(profile, credentials)
-        xero, _tokens = open_xero(profile, credentials)
-    except NotConnected as exc:
-        raise CliError(str(exc)) from None
-    return provet, xero
-
-
-def _fetch_reference(
-    provet: ProvetClient, xero: XeroClient
-) -> tuple[list[VatGroup], list[PaymentMethod], list[Department], XeroReference]:
-    from provet_xero_gui.credentials import CredentialsError
-    from provet_xero_gui.mapping import read_departments, read_payment_methods, read_vat_groups
-    from provet_xero_gui.provet.client import ProvetError
-    from provet_xero_gui.provet.records import RecordError
-    from provet_xero_gui.xero.client import XeroApiError
-    from provet_xero_gui.xero.identity import XeroAuthError
-    from provet_xero_gui.xero.limits import DayLimitLow
-
-    try:
-        groups, methods = read_vat_groups(provet), read_payment_methods(provet)
-        return groups, methods, read_departments(provet), xero.reference()
-    except (ProvetError, RecordError, XeroApiError, XeroAuthError, DayLimitLow, CredentialsError) as exc:
-        raise CliError(str(exc)) from None
-
-
 def cmd_mapping_check(args: argparse.Namespace) -> int:
-    from provet_xero_gui.mapping import check_mapping, read_usage
-    from provet_xero_gui.profile import Profile
-    from provet_xero_gui.provet.client import ProvetError
-    from provet_xero_gui.provet.records import RecordError
+    from provet_xero_gui.app.application import Application
 
-    profile = Profile.open()
-    mapping = _saved_mapping(profile)
-    provet, xero = _open_for_mapping(profile)
-    groups, methods, departments, reference = _fetch_reference(provet, xero)
-    try:
-        usage = read_usage(provet, groups, start_date=mapping.start_date, limit=args.invoices)
-    except (ProvetError, RecordError) as exc:
-        raise CliError(str(exc)) from None
-    problems = [*usage.row_problems, *check_mapping(
-        mapping, reference, groups, methods, usage.vat_groups, usage.payment_keys, usage.account_numbers,
-        departments=departments)]
+    checked = Application.open().check_mapping(args.invoices)
+    problems = checked.problems
     if args.json:
         print(json.dumps({
             "ready": not problems,
-            "organisation": reference.organisation.name,
-            "invoices_read": usage.invoices_read,
-            "invoices_total": usage.invoices_total,
+            "organisation": checked.organisation,
+            "invoices_read": checked.invoices_read,
+            "invoices_total": checked.invoices_total,
             "problems": [{"where": p.where, "message": p.message, "fix": p.fix} for p in problems],
         }, indent=2, ensure_ascii=False))
     else:
-        print(f"Checked against the Xero organisation '{reference.organisation.name}' and the newest "
-              f"{usage.invoices_read} of {usage.invoices_total} finalised Provet invoices.")
+        print(f"Checked against the Xero organisation '{checked.organisation}' and the newest "
+              f"{checked.invoices_read} of {checked.invoices_total} finalised Provet invoices.")
         for problem in problems:
             print(problem.line())
         if problems:
@@ -501,27 +321,21 @@ def cmd_mapping_check(args: argparse.Namespace) -> int:
 
 
 def cmd_mapping_suggest(args: argparse.Namespace) -> int:
-    from provet_xero_gui.mapping import MappingFile, suggest_mapping
-    from provet_xero_gui.profile import Profile
+    from provet_xero_gui.app.application import Application
+    from provet_xero_gui.app.mapping import summary
 
-    profile = Profile.open()
-    mapping_file = MappingFile(profile.paths.mapping_file)
-    base = _saved_mapping(profile) if mapping_file.exists() and not args.fresh else None
-    provet, xero = _open_for_mapping(profile)
-    groups, methods, departments, reference = _fetch_reference(provet, xero)
-    suggestion = suggest_mapping(reference, groups, methods, base=base, departments=departments)
-    for note in suggestion.notes:
+    app = Application.open()
+    suggested = app.suggest_mapping(fresh=args.fresh)
+    for note in suggested.notes:
         print(f"provet-xero: {note}", file=sys.stderr)
     if args.save:
-        mapping_file.save(suggestion.mapping)
-        kept = " (what was already mapped is kept)" if base else ""
-        print(f"Suggested mapping saved{kept}: {_mapping_summary(suggestion.mapping)}. Run `provet-xero mapping "
+        app.save_mapping(suggested.mapping)
+        kept = " (what was already mapped is kept)" if suggested.kept else ""
+        print(f"Suggested mapping saved{kept}: {summary(suggested.mapping)}. Run `provet-xero mapping "
               "check` to check it.")
     else:
-        print(json.dumps(suggestion.mapping.to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps(suggested.mapping.to_json(), indent=2, ensure_ascii=False))
     return EXIT_OK
-
-
 
 
 def _plural(n: int, word: str) -> str:
@@ -529,7 +343,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def _print_result(result: SyncResult) -> None:
-    from provet_xero_gui.store.sync_state import cause_title
+    from provet_xero_gui.app.words import cause_title
 
     sent = ", ".join(_plural(n, k.replace("_", " ")) for k, n in sorted(result.sent.items())) or "nothing new"
     lines = ["Sync stopped early." if result.stopped else "Sync finished.", f"  Sent to Xero:    {sent}"]
@@ -561,42 +375,15 @@ def _exit_code(result: SyncResult, conflicts_waiting: int = 0) -> int:
     return EXIT_OK
 
 
-def _conflicts_waiting(profile: Profile) -> int:
-    from provet_xero_gui.store.conflicts import ClientState
-
-    with profile.store() as store:
-        return sum(1 for c in ClientState(store).open_conflicts() if c.waiting)
-
-
-def _retry_outcomes(profile: Profile, chosen: list[AttentionItem]) -> list[dict[str, Any]]:
-    """What became of each retried item: sent, no longer waiting, or still waiting (with the reason now)."""
-    from provet_xero_gui.store.sync_state import SyncState
-
-    with profile.store() as store:
-        state = SyncState(store)
-        still = {i.key: i for i in state.attention()}
-        out = []
-        for item in chosen:
-            now = still.get(item.key)
-            if now is not None:
-                outcome, reason, fix = "still_waiting", now.reason, now.fix
-            elif state.link(item.kind, item.provet_id) is not None:
-                outcome, reason, fix = "sent", None, None
-            else:
-                outcome, reason, fix = "no_longer_waiting", None, None
-            out.append({"id": item.id, "document": item.document, "outcome": outcome, "reason": reason, "fix": fix})
-        return out
-
-
-def _print_outcomes(outcomes: list[dict[str, Any]]) -> None:
+def _print_outcomes(outcomes: Sequence[RetryOutcome]) -> None:
     for o in outcomes:
-        if o["outcome"] == "sent":
-            print(f"Item {o['id']}, {o['document']}: sent to Xero.")
-        elif o["outcome"] == "no_longer_waiting":
-            print(f"Item {o['id']}, {o['document']}: no longer waits.")
+        if o.outcome == "sent":
+            print(f"Item {o.id}, {o.document}: sent to Xero.")
+        elif o.outcome == "no_longer_waiting":
+            print(f"Item {o.id}, {o.document}: no longer waits.")
         else:
-            print(f"Item {o['id']}, {o['document']}: still waits — {o['reason']}")
-            print(f"  Fix: {o['fix']}")
+            print(f"Item {o.id}, {o.document}: still waits — {o.reason}")
+            print(f"  Fix: {o.fix}")
 
 
 def _unstoppable(printer: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -616,27 +403,26 @@ def _unstoppable(printer: Callable[[Any], None]) -> Callable[[Any], None]:
     return show
 
 
-def _run_pass(args: argparse.Namespace, retry: list[AttentionItem] = ()) -> int:
+def _run_pass(args: argparse.Namespace, app: Application, retry: Sequence[AttentionItem] | None = None) -> int:
+    """One pass (with `retry`: those items tried again, and what became of each said), its summary and exit code."""
     from provet_xero_gui.app.demo import ProgressPrinter
-    from provet_xero_gui.app.passes import CannotSync, run_sync
-    from provet_xero_gui.profile import Profile
 
-    profile = Profile.open()
-    missing = _first_missing_step(profile)
+    missing = _first_missing_step(app)
     if missing:
         raise CliError(missing)
     printer = _unstoppable(ProgressPrinter(sys.stderr)) if not args.json else None
-    try:
-        result = run_sync(profile, events=printer, retry=[i.key for i in retry])
-    except CannotSync as exc:
-        raise CliError(str(exc)) from None
-    conflicts = _conflicts_waiting(profile)
-    outcomes = _retry_outcomes(profile, list(retry)) if retry else None
+    outcomes: Sequence[RetryOutcome] | None = None
+    if retry is None:
+        result = app.sync(events=printer)
+    else:
+        retried = app.retry(retry, events=printer)
+        result, outcomes = retried.result, retried.outcomes if retry else None
+    conflicts = app.conflicts_waiting()
     code = _exit_code(result, conflicts)
     if args.json:
         extra: dict[str, Any] = {"conflicts_waiting": conflicts}
         if outcomes is not None:
-            extra["retried"] = outcomes
+            extra["retried"] = [asdict(o) for o in outcomes]
         print(json.dumps({**asdict(result), **extra, "exit_code": code}, indent=2, ensure_ascii=False))
     else:
         _print_result(result)
@@ -650,7 +436,9 @@ def _run_pass(args: argparse.Namespace, retry: list[AttentionItem] = ()) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    return _run_pass(args)
+    from provet_xero_gui.app.application import Application
+
+    return _run_pass(args, Application.open())
 
 
 def _day(text: str) -> date:
@@ -661,66 +449,42 @@ def _day(text: str) -> date:
 
 
 def cmd_organisation_list(args: argparse.Namespace) -> int:
-    from provet_xero_gui.app.organisation import organisations
-    from provet_xero_gui.profile import Profile
-    from provet_xero_gui.store import StoreError
+    from provet_xero_gui.app.application import Application
 
-    profile = Profile.open()
-    try:
-        kept = organisations(profile)
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
-    chosen_id = profile.settings.xero.tenant_id
+    app = Application.open()
+    kept = app.organisations()
+    chosen_id = app.profile.settings.xero.tenant_id
     for b in kept:
         marks = (" (kept in step now)" if b.active else "") + \
             (" (chosen in the settings)" if chosen_id and b.xero_tenant_id == chosen_id and not b.active else "")
         start = f", fresh from {b.start_date}" if b.start_date else ""
         print(f"{b.label}{marks}: {b.linked} links{start}; Provet {b.provet_url or 'not set'}")
     if chosen_id and not any(b.xero_tenant_id == chosen_id for b in kept):
-        print(f"{profile.settings.xero.tenant_name or chosen_id} (chosen in the settings): no history here yet")
+        print(f"{app.profile.settings.xero.tenant_name or chosen_id} (chosen in the settings): no history here yet")
     return EXIT_OK
 
 
 def cmd_organisation_use(args: argparse.Namespace) -> int:
-    from provet_xero_gui.app.organisation import OrganisationError, use_organisation
-    from provet_xero_gui.profile import Profile
-    from provet_xero_gui.store import StoreError
+    from provet_xero_gui.app.application import Application
 
-    try:
-        print(use_organisation(Profile.open(), args.organisation, args.fresh_from))
-    except (OrganisationError, StoreError) as exc:
-        raise CliError(str(exc)) from None
+    print(Application.open().use_organisation(args.organisation, args.fresh_from))
     return EXIT_OK
-
-
-def _open_items(profile: Profile) -> list[AttentionItem]:
-    from provet_xero_gui.store.sync_state import SyncState
-
-    with profile.store() as store:
-        return SyncState(store).attention()
-
-
-def _never_synced(profile: Profile) -> bool:
-    from provet_xero_gui.sync.history import last_pass
-
-    with profile.store() as store:
-        return last_pass(store) is None
 
 
 def cmd_attention(args: argparse.Namespace) -> int:
     """Items that wait on a person are numbered: `retry ID` takes those numbers. Items held by rule
     (anonymous sales, unused prepayments) are listed without a number: they are not sent by design."""
-    from provet_xero_gui.profile import Profile
-    from provet_xero_gui.store.sync_state import cause_title
+    from provet_xero_gui.app.application import Application
+    from provet_xero_gui.app.words import cause_title
 
-    profile = Profile.open()
-    items = _open_items(profile)
+    app = Application.open()
+    items = app.attention()
     problems = [i for i in items if not i.by_rule]
     if args.json:
         print(json.dumps([{**asdict(i), "by_rule": i.by_rule} for i in items], indent=2, ensure_ascii=False))
         return EXIT_ATTENTION if problems else EXIT_OK
     if not items:
-        if _never_synced(profile):
+        if app.never_synced():
             print("Nothing has been synced yet, so nothing waits. Run `provet-xero sync` (after connecting "
                   "Provet and Xero and saving a mapping; `provet-xero status` shows what is set up).")
         else:
@@ -752,14 +516,13 @@ def cmd_attention(args: argparse.Namespace) -> int:
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
-    from provet_xero_gui.profile import Profile
-    from provet_xero_gui.store.sync_state import SyncState
+    from provet_xero_gui.app.application import Application
 
-    profile = Profile.open()
-    missing = _first_missing_step(profile)
+    app = Application.open()
+    missing = _first_missing_step(app)
     if missing:
         raise CliError(missing)
-    items = _open_items(profile)
+    items = app.attention()
     if args.all:
         chosen = [i for i in items if not i.by_rule]
         if not chosen:
@@ -771,15 +534,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
         if chosen[0].by_rule:
             raise CliError(f"{chosen[0].document} is held by rule ({chosen[0].reason}); it is not sent to Xero "
                            "by design, so a retry would not send it. Nothing was run.")
-    with profile.store() as store:
-        SyncState(store).drop_cache("xero_reference")  # the fix may have been made in Xero's settings
-    return _run_pass(args, retry=chosen)
-
-
-def _client_label(conflict: Conflict, names: dict[str, dict[str, str | None]]) -> str:
-    name = names.get(conflict.provet_client_id, {}).get("name") or (
-        conflict.provet_value if conflict.field == "name" else "")
-    return f"{name or 'Client'} (Provet client {conflict.provet_client_id})"
+    return _run_pass(args, app, retry=chosen)
 
 
 def _when(stamp: str | None) -> str:
@@ -787,17 +542,14 @@ def _when(stamp: str | None) -> str:
 
 
 def cmd_conflicts(args: argparse.Namespace) -> int:
-    from provet_xero_gui.profile import Profile
-    from provet_xero_gui.store.conflicts import ClientState
-    from provet_xero_gui.sync.clients import FIELD_WORDS, describe_resolution
+    from provet_xero_gui.app.application import Application
+    from provet_xero_gui.app.words import describe_resolution, field_words
 
-    with Profile.open().store() as store:
-        clients = ClientState(store)
-        conflicts = clients.open_conflicts()
-        names = clients.bases({c.provet_client_id for c in conflicts})
-    waiting = sum(1 for c in conflicts if c.waiting)
+    snapshot = Application.open().conflicts()
+    conflicts = snapshot.conflicts
+    waiting = snapshot.waiting
     if args.json:
-        rows = [{**asdict(c), "client": _client_label(c, names), "waiting": c.waiting, "chosen_value": c.chosen}
+        rows = [{**asdict(c), "client": snapshot.client_label(c), "waiting": c.waiting, "chosen_value": c.chosen}
                 for c in conflicts]
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return EXIT_ATTENTION if waiting else EXIT_OK
@@ -808,9 +560,9 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     for c in conflicts:
         groups.setdefault(c.provet_client_id, []).append(c)
     for group in groups.values():
-        print(_client_label(group[0], names))
+        print(snapshot.client_label(group[0]))
         for c in group:
-            print(f"  [{c.id}] {FIELD_WORDS[c.field]} — last synced: {c.base_value or 'empty'}")
+            print(f"  [{c.id}] {field_words(c.field)} — last synced: {c.base_value or 'empty'}")
             print(f"        Provet: {c.provet_value or 'empty'}   (changed {_when(c.provet_changed_at)})")
             print(f"        Xero:   {c.xero_value or 'empty'}   (changed {_when(c.xero_changed_at)})")
             if c.waiting:
@@ -824,40 +576,19 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    from provet_xero_gui.app.connections import NotConnected, open_connections
-    from provet_xero_gui.credentials import CredentialsError
-    from provet_xero_gui.profile import Profile
-    from provet_xero_gui.provet.client import ProvetError
-    from provet_xero_gui.provet.records import RecordError
-    from provet_xero_gui.provet.source import ProvetSource
-    from provet_xero_gui.store.conflicts import ClientState
-    from provet_xero_gui.store.sync_state import SyncState
-    from provet_xero_gui.sync.clients import FIELD_WORDS, ResolveRefused, describe_resolution, read_current, resolve
-    from provet_xero_gui.xero.client import XeroApiError
-    from provet_xero_gui.xero.identity import XeroAuthError
-    from provet_xero_gui.xero.limits import DayLimitLow
+    from provet_xero_gui.app.application import Application
+    from provet_xero_gui.app.types import ConflictChoice
+    from provet_xero_gui.app.words import describe_resolution, field_words
 
-    profile = Profile.open()
-    with profile.store() as store:
-        state = SyncState(store)
-        conflict = ClientState(store).conflict(args.conflict_id)
-        current: tuple[str, str] | None = None
-        try:
-            if conflict is not None and conflict.resolved_at is None:
-                # Read both sides now, so a value changed again since the conflict is caught before choosing.
-                conns = open_connections(profile)
-                current = read_current(ProvetSource(conns.provet), conns.xero, conflict)
-        except (NotConnected, CredentialsError, ProvetError, RecordError, XeroApiError, XeroAuthError,
-                DayLimitLow) as exc:
-            print(f"provet-xero: Provet and Xero could not be read now ({exc}); the next sync checks both sides "
-                  "before it writes.", file=sys.stderr)
-        try:
-            chosen = resolve(state, args.conflict_id, keep=args.keep, current=current)
-        except ResolveRefused as exc:
-            raise CliError(str(exc)) from None
-        names = ClientState(store).bases([chosen.provet_client_id])
+    (done,) = Application.open().resolve([ConflictChoice(args.conflict_id, args.keep)])
+    if done.unread is not None:
+        print(f"provet-xero: Provet and Xero could not be read now ({done.unread}); the next sync checks both sides "
+              "before it writes.", file=sys.stderr)
+    if done.conflict is None:
+        raise CliError(done.refusal or "")
+    chosen = done.conflict
     other = "Xero" if args.keep == "provet" else "Provet"
-    print(f"Conflict {chosen.id}, {FIELD_WORDS[chosen.field]} of {_client_label(chosen, names)}: "
+    print(f"Conflict {chosen.id}, {field_words(chosen.field)} of {done.client_label}: "
           f"{describe_resolution(chosen)} ({chosen.chosen or 'empty'}); it is written to {other} on the next sync.")
     return EXIT_OK
 
@@ -865,29 +596,17 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 def cmd_tieout(args: argparse.Namespace) -> int:
     """Exit 0 when every day ties out or each difference has its reason, 1 when some difference has none,
     2 when it cannot run (bad dates, not connected, no mapping)."""
-    from provet_xero_gui.profile import Profile
-    from provet_xero_gui.tieout import (
-        UNEXPLAINED,
-        CannotTieOut,
-        TieOutRangeError,
-        check_range,
-        parse_day,
-        run_tieout,
-    )
-    from provet_xero_gui.tieout.export import report_csv, report_text
+    from provet_xero_gui.app.application import Application
+    from provet_xero_gui.app.tieout import parse_range
+    from provet_xero_gui.app.types import UNEXPLAINED
+    from provet_xero_gui.app.words import report_csv, report_text
 
-    try:
-        start, end = parse_day(args.date_from), parse_day(args.date_to)
-        check_range(start, end)  # a mistyped range is told before what is not set up yet
-        profile = Profile.open()
-        missing = _first_missing_step(profile)
-        if missing:
-            raise CliError(missing)
-        report = run_tieout(profile, start, end)
-    except (TieOutRangeError, CannotTieOut) as exc:
-        raise CliError(str(exc)) from None
-    if not report.organisation:  # nothing of Xero's cached yet (before the first sync, or after a retry)
-        report = replace(report, organisation=profile.settings.xero.tenant_name or "")
+    start, end = parse_range(args.date_from, args.date_to)
+    app = Application.open()
+    missing = _first_missing_step(app)
+    if missing:
+        raise CliError(missing)
+    report = app.tieout(start, end)
     code = EXIT_ATTENTION if report.status == UNEXPLAINED else EXIT_OK
     if args.json:
         print(json.dumps({**report.to_json(), "exit_code": code}, indent=2, ensure_ascii=False))
@@ -899,21 +618,20 @@ def cmd_tieout(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from provet_xero_gui.app.passes import CannotSync
-    from provet_xero_gui.credentials import CredentialsError
+    from provet_xero_gui.app.errors import CredentialsError
 
     if not args.headless:
         from provet_xero_gui.ui.app import run_demo  # Qt only when a window is wanted
 
         try:
             return run_demo(size=args.size)
-        except (CannotSync, CredentialsError) as exc:
+        except CredentialsError as exc:
             raise CliError(str(exc)) from None
     from provet_xero_gui.app.demo import run_headless_demo
 
     try:
         result = run_headless_demo(size=args.size, summary=_print_result)
-    except (CannotSync, CredentialsError) as exc:
+    except CredentialsError as exc:
         raise CliError(str(exc)) from None
     return _exit_code(result)
 
@@ -1068,7 +786,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = int(args.func(args))
         sys.stdout.flush()  # here, so that a reader gone away is noticed while it can still be handled
         return code
-    except CliError as exc:
+    except (CliError, _app_error()) as exc:
         print(f"provet-xero: {exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
     except KeyboardInterrupt:
@@ -1078,11 +796,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         _drop_stdout()
         return EXIT_BROKEN_PIPE
     except OSError as exc:  # the profile's disk full or read-only, a folder where a file belongs: plain words
-        from provet_xero_gui.private import plain_os_error
+        from provet_xero_gui.app.errors import plain_os_error
 
         log.debug("file error", exc_info=True)
         print(f"provet-xero: {plain_os_error(exc)}", file=sys.stderr)
         return EXIT_CANNOT_RUN
+
+
+def _app_error() -> type[Exception]:
+    """The application layer's failure, imported once a command runs (not for `--version`)."""
+    from provet_xero_gui.app.errors import AppError
+
+    return AppError
 
 
 def _drop_stdout() -> None:

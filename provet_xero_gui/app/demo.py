@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import shutil
 import sys
 import tempfile
@@ -18,19 +19,23 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import requests
 
 from provet_xero_gui.app import onboarding
+from provet_xero_gui.app.errors import AppError
 from provet_xero_gui.app.passes import run_sync
+from provet_xero_gui.app.tieout import CannotTieOut, run_tieout
 from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.profile import Profile
+from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.sync.events import Event, PassFinished, Progress, SyncResult
 from provet_xero_gui.sync.history import describe
-from provet_xero_gui.tieout import CannotTieOut, run_tieout
 from provet_xero_gui.tieout.export import calls_words, summary_words
 from provet_xero_gui.xero.identity import IdentityClient
 from provet_xero_gui.xero.signin import sign_in
@@ -44,6 +49,9 @@ CLINIC_ORGANISATION = "Happy Paws Veterinary Ltd"
 DEMO_PREFIX = "provet-xero-demo-"
 OWNER_FILE = "demo-owner.json"
 JUST_MADE_SECONDS = 120  # a folder this young with no owner file may be another demo starting up
+DEMO_PROVET_POLL_SECONDS = 20
+DEMO_XERO_POLL_SECONDS = 60
+BANK_ACCOUNT = "090"  # where the demo's payments made in Xero are reconciled
 
 
 def process_alive(pid: int) -> bool:
@@ -188,6 +196,17 @@ class ProgressPrinter:
             self.out.write(("\r" if self.tty else "") + line[1] + "\n")
 
 
+def start_sandbox(*, seed: int, size: int, provet_port: int, xero_port: int, time_scale: float) -> Sandbox:
+    """`provet-xero sandbox`: the simulated Provet Cloud and Xero on loopback, started."""
+    from provet_xero_gui.sandbox.runner import Sandbox
+
+    try:
+        return Sandbox(seed=seed, size=size, provet_port=provet_port, xero_port=xero_port,
+                       time_scale=time_scale).start()
+    except OSError as exc:
+        raise AppError(f"the sandbox could not start: {exc.strerror or exc}") from None
+
+
 def run_headless_demo(size: int = 60, out: TextIO = sys.stdout, progress: Callable[[Event], None] | None = None,
                       summary: Callable[[SyncResult], None] | None = None) -> SyncResult:
     """Setup and one full sync on the sandbox, then the tie-out of the clinic's last month. `summary` prints
@@ -223,3 +242,72 @@ def _tie_out_last_month(profile: Profile, today: date, out: TextIO) -> None:
         print(f"The tie-out could not be made: {exc}", file=out)
         return
     print(f"Tie-out of {start:%B %Y}: {summary_words(report)}. Xero calls: {calls_words(report)}.", file=out)
+
+
+def sandbox_clinic(*, size: int, seed: int = 1) -> Sandbox:
+    """The simulated clinic for the demo window: started on entering `with`, stopped on leaving it."""
+    from provet_xero_gui.sandbox.runner import Sandbox
+
+    return Sandbox(size=size, seed=seed)
+
+
+def prepare_demo_profile(profile: Profile, sandbox: Sandbox, *, connect: bool) -> Profile:
+    """Quicker polling for the demo; and with `connect` (there is no setup wizard to walk through), connect both
+    services and save the demo mapping so the window still shows a working sync."""
+    from provet_xero_gui.sandbox.runner import demo_mapping
+
+    profile.settings_file.change(lambda s: replace(s, sync=replace(
+        s.sync, provet_poll_seconds=DEMO_PROVET_POLL_SECONDS, xero_poll_seconds=DEMO_XERO_POLL_SECONDS)))
+    if connect:
+        connect_provet(profile.reload(), sandbox)
+        connect_xero(profile.reload(), sandbox)
+        MappingFile(profile.paths.mapping_file).save(Mapping.from_json(demo_mapping()))
+    return profile.reload()
+
+
+class DemoClinic:
+    """Life in the demo clinic, one round at a time: new trade in Provet, payments made in Xero, a client edited
+    on both sides. Each change is told to `say` in a line; the scheduled passes then carry them across."""
+
+    def __init__(self, sandbox: Sandbox, profile: Profile, *, seed: int = 1) -> None:
+        self._sandbox = sandbox
+        self._profile = profile
+        self._rng = random.Random(seed)
+
+    def round(self, tick: int, say: Callable[[str], None]) -> None:
+        for line in self._sandbox.provet.demo_activity(self._rng):
+            say(f"in Provet, {line}")
+        if tick % 3 == 0:
+            self._pay_in_xero(say)
+        if tick % 4 == 2:
+            self._edit_on_both_sides(say)
+
+    def _links(self, kind: str) -> dict[str, str]:
+        with self._profile.store() as store:
+            return {p: link.xero_id for p, link in SyncState(store).links(kind).items()}
+
+    def _pay_in_xero(self, say: Callable[[str], None]) -> None:
+        from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
+
+        linked = set(self._links("invoice").values())
+        open_invoices = [d for d in self._sandbox.xero.invoices(CLINIC_TENANT_ID)
+                         if d.doc_id in linked and d.status == "AUTHORISED" and d.amount_due > 0]
+        if not open_invoices:
+            return
+        doc = self._rng.choice(open_invoices)
+        amount = doc.amount_due if self._rng.random() < 0.5 else (doc.amount_due / 2).quantize(Decimal("0.01"))
+        self._sandbox.xero.make_payment(CLINIC_TENANT_ID, doc.doc_id, amount, BANK_ACCOUNT,
+                                        reference="Bank transfer")
+        say(f"in Xero, a payment of {amount} was reconciled on {doc.number}")
+
+    def _edit_on_both_sides(self, say: Callable[[str], None]) -> None:
+        from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
+
+        contacts = self._links("contact")
+        if not contacts:
+            return
+        provet_id, xero_id = self._rng.choice(sorted(contacts.items()))
+        n = self._rng.randint(100, 999)
+        self._sandbox.provet.edit_client(int(provet_id), email=f"front.desk.{n}@example.org")
+        self._sandbox.xero.edit_contact(CLINIC_TENANT_ID, xero_id, email=f"accounts.{n}@example.org")
+        say(f"client {provet_id}'s email was changed differently in Provet and in Xero")

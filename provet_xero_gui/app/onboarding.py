@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from enum import IntEnum
 
 from provet_xero_gui.app.connections import NotConnected, open_connections
+from provet_xero_gui.app.errors import AppError
 from provet_xero_gui.credentials import CredentialsError
 from provet_xero_gui.mapping import (
     Mapping,
@@ -31,7 +32,7 @@ from provet_xero_gui.mapping import (
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.provet.client import ProvetCheck, ProvetClient, ProvetError
 from provet_xero_gui.provet.records import Department, PaymentMethod, RecordError, VatGroup
-from provet_xero_gui.settings import ProvetSettings
+from provet_xero_gui.settings import ProvetSettings, XeroSettings
 from provet_xero_gui.store import StoreError
 from provet_xero_gui.xero.client import XeroApiError
 from provet_xero_gui.xero.identity import IdentityClient, Tenant, XeroAuthError
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 
 # The failures a setup step expects; their messages are written for people.
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (
-    ProvetError, XeroAuthError, SignInError, CredentialsError, NotConnected, MappingError, RecordError,
+    AppError, ProvetError, XeroAuthError, SignInError, CredentialsError, NotConnected, MappingError, RecordError,
     XeroApiError, DayLimitLow, StoreError,
 )
 
@@ -126,12 +127,7 @@ def suggested_provet_url(profile: Profile) -> str:
     return profile.settings.provet.url or profile.endpoints.provet_url or ""
 
 
-ProvetFactory = Callable[[str, str, str], ProvetClient]
-
-
-def connect_provet(
-    profile: Profile, url: str, client_id: str, secret: str, *, make_client: ProvetFactory = ProvetClient
-) -> ProvetCheck:
+def connect_provet(profile: Profile, url: str, client_id: str, secret: str) -> ProvetCheck:
     """Check the credentials with one read, then keep the secret in the keyring and the rest in settings.
 
     Nothing is saved when the check fails, so a wrong secret never replaces a working one."""
@@ -142,7 +138,7 @@ def connect_provet(
         raise ProvetError("Enter the client id of the Provet integration.")
     if not secret:
         raise ProvetError("Enter the client secret of the Provet integration.")
-    check = make_client(url, client_id, secret).check()
+    check = ProvetClient(url, client_id, secret).check()
     profile = profile.reload()
     creds = profile.credentials()
     creds.save_provet_secret(secret)
@@ -248,3 +244,59 @@ def plain_message(exc: BaseException) -> str:
     log.error("setup step failed unexpectedly", exc_info=exc)
     return f"Something unexpected went wrong ({type(exc).__name__}); the log file has the details."
 
+
+
+def sign_in_and_choose(
+    profile: Profile,
+    *,
+    tenant: str | None,
+    show_url: Callable[[str, bool], None],
+    open_browser: Callable[[str], bool] | None,
+    ask: Callable[[tuple[Tenant, ...], str | None], str | None],
+) -> Tenant:
+    """`provet-xero connect xero`: the browser sign-in, then the organisation named (`tenant`), the only one, or
+    the one `ask` picks among several (its answer None: ChooseOrganisation, whose message says how to name one)."""
+    identity = identity_for(profile)
+    creds = profile.credentials()
+    try:
+        return sign_in(identity, profile.endpoints.xero_login_url, creds, profile.settings_file, tenant=tenant,
+                       show_url=show_url, open_browser=open_browser).tenant
+    except ChooseOrganisation as exc:
+        wanted = ask(exc.tenants, exc.wanted)
+        if wanted is None:
+            raise
+        tokens = creds.load_xero_tokens()
+        assert tokens is not None
+        return select_tenant(identity, tokens.access_token, profile.settings_file, wanted)
+
+
+def disconnect(profile: Profile, service: str) -> str | None:
+    """End the connection to "xero" or "provet" and delete its secrets; a warning when Xero could not be told."""
+    creds = profile.credentials()
+    warning = None
+    if service == "xero":
+        tokens = creds.load_xero_tokens()
+        if tokens is not None:
+            try:
+                identity_for(profile).revoke(tokens.refresh_token)
+            except XeroAuthError as exc:
+                warning = f"{exc} The sign-in was removed from this computer anyway."
+        creds.delete_xero_tokens()
+        profile.settings_file.update(xero=XeroSettings())
+    else:
+        creds.delete_provet_secret()
+        profile.settings_file.update(provet=ProvetSettings())
+    return warning
+
+
+def setup_gap(profile: Profile) -> Step | None:
+    """The first setup step a pass or a tie-out still needs, from the settings alone (PROVET, XERO or MAPPING);
+    None when the settings have it all (whether the secrets and the mapping are usable is checked when used)."""
+    s = profile.settings
+    if not ((s.provet.url or profile.endpoints.provet_url) and s.provet.client_id):
+        return Step.PROVET
+    if not s.xero.tenant_id:
+        return Step.XERO
+    if not profile.paths.mapping_file.exists():
+        return Step.MAPPING
+    return None

@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
+from provet_xero_gui.app.errors import AppError
 from provet_xero_gui.app.lock import LockHeld, ProfileLock
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.store import Binding, Bindings, Store
 
 
-class OrganisationError(Exception):
+class OrganisationError(AppError):
     """The choice cannot be made; the message says why and what to do."""
 
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date
 
 from provet_xero_gui.app.connections import NotConnected, open_connections
+from provet_xero_gui.app.errors import AppError
 from provet_xero_gui.app.lock import LockHeld, ProfileLock
 from provet_xero_gui.app.organisation import binding_problem
 from provet_xero_gui.credentials import CredentialsError
@@ -28,7 +29,7 @@ from provet_xero_gui.sync.history import StoreLog
 from provet_xero_gui.xero.limits import XeroLimiter
 
 
-class CannotSync(Exception):
+class CannotSync(AppError):
     """The pass could not start; the message says why and what to do."""
 
 

@@ -30,10 +30,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from provet_xero_gui.app.connections import NotConnected, open_connections
-from provet_xero_gui.credentials import CredentialsError
-from provet_xero_gui.mapping import Mapping, MappingError, MappingFile, payment_key, vat_group_for_row
-from provet_xero_gui.profile import Profile
+from provet_xero_gui.mapping import Mapping, payment_key, vat_group_for_row
 from provet_xero_gui.provet.client import ProvetError
 from provet_xero_gui.provet.records import (
     INVOICE_FINALISED,
@@ -44,24 +41,19 @@ from provet_xero_gui.provet.records import (
     InvoiceRow,
     Payment,
     PaymentMethod,
-    RecordError,
     UnallocatedPayment,
     VatGroup,
 )
 from provet_xero_gui.provet.source import BadRecord, ProvetSource
-from provet_xero_gui.store import StoreError
 from provet_xero_gui.store.sent import SentDocument
 from provet_xero_gui.store.sync_state import AttentionItem, Link, SyncState, cause_title
 from provet_xero_gui.sync.payments import BOOKKEEPING_TYPES, FROM_XERO_PREFIX
 from provet_xero_gui.sync.translate import money, rounding_tolerance
 from provet_xero_gui.xero.client import (
-    XeroApiError,
     XeroDocumentDetail,
     XeroLineState,
     XeroPaymentState,
 )
-from provet_xero_gui.xero.identity import XeroAuthError
-from provet_xero_gui.xero.limits import DayLimitLow
 from provet_xero_gui.xero.port import XeroTieOutReads
 
 log = logging.getLogger(__name__)
@@ -926,29 +918,3 @@ def parse_day(text: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise TieOutRangeError(f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2026-09-01") from None
-
-
-class CannotTieOut(Exception):
-    """The tie-out could not be made (not connected, no mapping, a service failed); plain words."""
-
-
-def run_tieout(
-    profile: Profile, start: date, end: date, *, progress: Callable[[str], None] = lambda _text: None
-) -> TieOutReport:
-    """The tie-out for a profile, as the command line and the window run it. It only reads, so it needs no
-    sync lock; raises TieOutRangeError for a bad range and CannotTieOut when it cannot run."""
-    check_range(start, end)
-    try:
-        mapping = MappingFile(profile.paths.mapping_file).load()
-    except MappingError as exc:
-        raise CannotTieOut(f"No usable mapping: {exc}") from None
-    try:
-        conns = open_connections(profile)
-    except (NotConnected, CredentialsError) as exc:
-        raise CannotTieOut(str(exc)) from None
-    try:
-        with profile.store() as store:
-            tie = TieOut(ProvetSource(conns.provet), conns.xero, SyncState(store), mapping, progress=progress)
-            return tie.run(start, end)
-    except (StoreError, ProvetError, RecordError, XeroApiError, XeroAuthError, DayLimitLow, CredentialsError) as exc:
-        raise CannotTieOut(f"The tie-out could not be made: {exc}") from None

@@ -8,18 +8,12 @@ dashboard shows it from the moment the window opens. No Qt here.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from provet_xero_gui.profile import Profile
-from provet_xero_gui.store import StoreError
 from provet_xero_gui.store.sync_state import SyncState
-from provet_xero_gui.tieout import EXPLAINED, UNEXPLAINED, TieOutReport, run_tieout
-
-log = logging.getLogger(__name__)
+from provet_xero_gui.tieout import EXPLAINED, UNEXPLAINED, TieOutReport
 
 CACHE_NAME = "tieout:daily"
 DAYS = 7
@@ -98,31 +92,3 @@ def due_range(last: DailyTieOut | None, today: date) -> tuple[date, date] | None
         return None
     yesterday = today - timedelta(days=1)
     return yesterday - timedelta(days=DAYS - 1), yesterday
-
-
-def tie_out_if_due(
-    profile: Profile,
-    today: date,
-    *,
-    run: Callable[..., TieOutReport] = run_tieout,
-) -> DailyTieOut | None:
-    """Make today's automatic tie-out if it is due and keep its outcome; None when it was not due. Raises
-    tieout.CannotTieOut (and StoreError) with a plain message when it cannot be made."""
-    with profile.store() as store:
-        when = due_range(last_daily(SyncState(store)), today)
-    if when is None:
-        return None
-    report = run(profile, *when)
-    made = DailyTieOut.from_report(report, today)
-    try:
-        with profile.store() as store:
-            SyncState(store).cache(CACHE_NAME, made.to_json())
-    except StoreError:
-        log.warning("the daily tie-out was made but could not be kept; it is made again next time")
-    log.info("daily tie-out %s..%s: %s (%d Xero calls)", made.start, made.end, made.status, made.xero_calls)
-    return made
-
-
-def today_here() -> date:
-    """The clinic's own day (the computer's local date), not UTC's."""
-    return datetime.now(UTC).astimezone().date()

@@ -17,12 +17,11 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from provet_xero_gui import autostart
+from provet_xero_gui.app.application import Application
 from provet_xero_gui.app.passes import run_sync
-from provet_xero_gui.crash_log import CrashLog, UncleanEnd
-from provet_xero_gui.private import PrivateRotatingFileHandler
-from provet_xero_gui.profile import Profile
-from provet_xero_gui.tieout.daily import today_here
+from provet_xero_gui.app.process import CrashLog, UncleanEnd, log_to_file, refresh_start_at_login
+from provet_xero_gui.app.tieout import today_here
+from provet_xero_gui.app.types import Profile
 from provet_xero_gui.ui.controller import SyncController
 from provet_xero_gui.ui.crash_dialog import CrashDialog, CrashHandler, stopped_intro
 from provet_xero_gui.ui.icons import app_icon
@@ -64,10 +63,11 @@ class AppShell(QObject):
         super().__init__()
         self.app = app
         self.profile = profile
+        self.application = Application(profile, run_pass=run)
         self.unclean_end = unclean_end
         self.stopped_dialog: CrashDialog | None = None
-        self.controller = SyncController(profile, run=run, schedule=schedule, today=today, parent=self)
-        self.window = MainWindow(self.controller, profile, today=today)
+        self.controller = SyncController(self.application, schedule=schedule, today=today, parent=self)
+        self.window = MainWindow(self.controller, self.application, today=today)
         # An exception in a slot or a thread: a report dialog (secrets cut out) and the app goes on.
         self.crash_handler = CrashHandler(self.window).install()
         self.tray = TrayIcon(self.window.tray_actions(), self, use_tray=use_tray)
@@ -127,19 +127,6 @@ class AppShell(QObject):
         self.window.close()
 
 
-def _log_to_file(profile: Profile) -> None:
-    handler = PrivateRotatingFileHandler(profile.paths.log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
-    handler.setLevel(logging.INFO)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    if root.level > logging.INFO or root.level == logging.NOTSET:
-        root.setLevel(logging.INFO)
-        for h in root.handlers:
-            if h is not handler and h.level == logging.NOTSET:
-                h.setLevel(logging.WARNING)  # the terminal stays as quiet as before
-
-
 def _quit_on_signals(shell: AppShell) -> None:
     """SIGTERM (log-out, a service manager) and Ctrl+C end the app cleanly: threads stopped, store closed.
     Python handles signals only between bytecodes, so a timer wakes the interpreter now and then."""
@@ -149,14 +136,6 @@ def _quit_on_signals(shell: AppShell) -> None:
     wake.setInterval(500)
     wake.timeout.connect(lambda: None)
     wake.start()
-
-
-def _refresh_start_at_login() -> None:
-    """An entry written by an older version (or the installer) is rewritten to start in the tray."""
-    try:
-        autostart.refresh(autostart.launch_command())
-    except (OSError, ValueError) as exc:  # a convenience: the app starts regardless
-        log.warning("the start-at-login entry could not be checked: %s", exc)
 
 
 def main(argv: Sequence[str] | None = None, *, profile: Profile | None = None,
@@ -174,8 +153,8 @@ def main(argv: Sequence[str] | None = None, *, profile: Profile | None = None,
         return 0
     crash_log = CrashLog(profile.paths.log_dir, profile.paths.log_file)
     unclean_end = crash_log.open()  # before this run writes to the log: its tail is the last run's
-    _log_to_file(profile)
-    _refresh_start_at_login()
+    log_to_file(profile)
+    refresh_start_at_login()
     shell = AppShell(app, profile, run=run, today=today, unclean_end=unclean_end)
     instance.show_requested.connect(shell.window.bring_to_front)
     extra = before_exec(shell) if before_exec else None
@@ -193,11 +172,10 @@ def main(argv: Sequence[str] | None = None, *, profile: Profile | None = None,
 
 def run_demo(size: int = 60, seed: int = 1) -> int:
     """The window on the sandbox in a throwaway profile, with a little new trade every ~20 seconds."""
-    from provet_xero_gui.app.demo import point_at, throwaway_profile
-    from provet_xero_gui.sandbox.runner import Sandbox
+    from provet_xero_gui.app.demo import point_at, sandbox_clinic, throwaway_profile
     from provet_xero_gui.ui.demo_activity import DemoActivity, prepare_demo_profile
 
-    with Sandbox(size=size, seed=seed) as sandbox, throwaway_profile():
+    with sandbox_clinic(size=size, seed=seed) as sandbox, throwaway_profile():
         point_at(sandbox)
         profile = prepare_demo_profile(Profile.open(), sandbox)
         print(f"Demo: a simulated clinic (about {size} invoices) runs on this computer; nothing real is touched.",

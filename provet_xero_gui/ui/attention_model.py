@@ -14,8 +14,8 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from provet_xero_gui.provet.records import PAYMENT_TYPE_NAMES
-from provet_xero_gui.store.sync_state import AttentionItem, cause_title
+from provet_xero_gui.app.types import PAYMENT_TYPE_NAMES, AttentionItem
+from provet_xero_gui.app.words import cause_title
 from provet_xero_gui.ui.group_model import GroupModel
 
 # Causes a change to the mapping fixes, and the part of the mapping each one is fixed in.

@@ -24,36 +24,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from provet_xero_gui.app.application import Application
 from provet_xero_gui.app.onboarding import plain_message
-from provet_xero_gui.profile import Profile
-from provet_xero_gui.store.sync_state import AttentionItem, SyncState
+from provet_xero_gui.app.types import AttentionItem
 from provet_xero_gui.ui.attention_model import AttentionGroup, AttentionTreeModel
 from provet_xero_gui.ui.background import Background
 
 EMPTY_TEXT = "Nothing needs attention: everything that can go to Xero has gone."
 
 
-def read_attention(profile: Profile) -> list[AttentionItem]:
-    """The open items (worker thread: opens its own store connection)."""
-    with profile.store() as store:
-        return SyncState(store).attention()
-
-
-def forget_xero_reference(profile: Profile) -> None:
-    """Before a retry: the fix may have been made in Xero's settings, so its tax rates and accounts are read anew."""
-    with profile.store() as store:
-        SyncState(store).drop_cache("xero_reference")
-
-
 class AttentionView(QWidget):
-    """`set_items` shows a list; with a `profile`, `refresh()` reads it on a worker thread itself."""
+    """`set_items` shows a list; with an `app`, `refresh()` reads it on a worker thread itself."""
 
     retry_requested = Signal(list)  # item keys ("invoice:123"): the window runs a pass with retry=keys
     open_mapping_requested = Signal(str)  # where in the mapping: "vat_groups:3", "rounding_account", or a section
 
-    def __init__(self, profile: Profile | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, app: Application | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._profile = profile
+        self._app = app
         self._background = Background(self, threads=1)
         self.model = AttentionTreeModel(self)
 
@@ -134,7 +122,7 @@ class AttentionView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.stack, 1)
         self.set_items([])
-        if profile is not None:
+        if app is not None:
             self.refresh()
 
     # --- content ----------------------------------------------------------------------------------------------
@@ -166,11 +154,10 @@ class AttentionView(QWidget):
         self._show_details()
 
     def refresh(self) -> None:
-        """Read the list again (only with a profile; otherwise the owner calls set_items)."""
-        if self._profile is None:
+        """Read the list again (only with an app; otherwise the owner calls set_items)."""
+        if self._app is None:
             return
-        profile = self._profile
-        self._background.run(lambda: read_attention(profile), on_done=self.set_items,
+        self._background.run(self._app.attention, on_done=self.set_items,
                              on_failed=lambda exc: self._say(plain_message(exc), error=True))
 
     # --- actions ----------------------------------------------------------------------------------------------
@@ -197,15 +184,14 @@ class AttentionView(QWidget):
             return
         n = len(keys)
         self._say(f"Retrying {n} document{'s' if n != 1 else ''} in the next pass…", error=False)
-        if self._profile is None:
+        if self._app is None:
             self.retry_requested.emit(keys)
             return
-        profile = self._profile
 
         def failed(exc: BaseException) -> None:  # the cache could not be dropped: retry anyway
             self.retry_requested.emit(keys)
 
-        self._background.run(lambda: forget_xero_reference(profile), on_done=lambda _v: self.retry_requested.emit(keys),
+        self._background.run(self._app.forget_xero_reference, on_done=lambda _v: self.retry_requested.emit(keys),
                              on_failed=failed)
 
     # --- selection and details --------------------------------------------------------------------------------

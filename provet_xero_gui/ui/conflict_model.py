@@ -11,9 +11,8 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from provet_xero_gui.store.conflicts import Conflict
-from provet_xero_gui.sync.clients import describe_resolution
-from provet_xero_gui.ui.conflict_actions import field_words
+from provet_xero_gui.app.types import Conflict
+from provet_xero_gui.app.words import describe_resolution, field_words
 from provet_xero_gui.ui.group_model import GroupModel
 
 COLUMNS = ("Client / detail", "In Provet", "In Xero", "Last synced", "Choice")

@@ -3,8 +3,8 @@ below, Provet's, Xero's and the last synced value side by side. Keep Provet's or
 whole client, or for every conflict of that field; or type the value by hand.
 
 Choosing is checked against both sides as they are *now*: a value changed again after the list was read is
-refused, and the refusal is shown here (`show_refusal`). With a `profile` the view carries its choices out itself
-on a worker thread (`conflict_actions.resolve_in_profile`); without one its owner does, on `resolve_requested`.
+refused, and the refusal is shown here (`show_refusal`). With an `app` the view carries its choices out itself
+on a worker thread (`Application.resolve`); without one its owner does, on `resolve_requested`.
 """
 
 from __future__ import annotations
@@ -26,17 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from provet_xero_gui.app.application import Application
 from provet_xero_gui.app.onboarding import plain_message
-from provet_xero_gui.profile import Profile
-from provet_xero_gui.store.conflicts import Conflict
+from provet_xero_gui.app.types import Conflict, ConflictChoice, ConflictSnapshot, Resolution
+from provet_xero_gui.app.words import field_words
 from provet_xero_gui.ui.background import Background
-from provet_xero_gui.ui.conflict_actions import (
-    ConflictChoice,
-    ConflictSnapshot,
-    field_words,
-    read_conflicts,
-    resolve_in_profile,
-)
 from provet_xero_gui.ui.conflict_model import ClientConflicts, ConflictTreeModel
 
 EMPTY_TEXT = "No conflicts: client details agree in Provet and Xero."
@@ -44,14 +38,14 @@ REFUSAL_STYLE = "background: #fdecea; color: #8a1c13; border: 1px solid #f5c2bd;
 
 
 class ConflictView(QWidget):
-    """`set_conflicts` shows conflicts; with a `profile`, `refresh()` reads them and choices are carried out here."""
+    """`set_conflicts` shows conflicts; with an `app`, `refresh()` reads them and choices are carried out here."""
 
     resolve_requested = Signal(list)  # list[ConflictChoice]: (conflict_id, keep, value)
     resolved = Signal(list)  # the refusals (list[str]) after the view carried choices out itself
 
-    def __init__(self, profile: Profile | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, app: Application | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._profile = profile
+        self._app = app
         self._background = Background(self, threads=1)
         self.model = ConflictTreeModel(self)
 
@@ -129,7 +123,7 @@ class ConflictView(QWidget):
         layout.addWidget(self.refusal)
         layout.addWidget(self.stack, 1)
         self.set_conflicts([])
-        if profile is not None:
+        if app is not None:
             self.refresh()
 
     # --- content ----------------------------------------------------------------------------------------------
@@ -157,15 +151,14 @@ class ConflictView(QWidget):
         self._select(selected)
 
     def refresh(self) -> None:
-        """Read the conflicts again (only with a profile)."""
-        if self._profile is None:
+        """Read the conflicts again (only with an app)."""
+        if self._app is None:
             return
-        profile = self._profile
 
         def show(snapshot: ConflictSnapshot) -> None:
             self.set_conflicts(snapshot.conflicts, snapshot.client_names)
 
-        self._background.run(lambda: read_conflicts(profile), on_done=show,
+        self._background.run(self._app.conflicts, on_done=show,
                              on_failed=lambda exc: self._say(plain_message(exc), error=True))
 
     def show_refusal(self, message: str) -> None:
@@ -204,12 +197,13 @@ class ConflictView(QWidget):
         self.show_refusal("")
         self.model.set_pending({c.conflict_id: f"{words} — saving…" for c in choices})
         self.resolve_requested.emit(choices)
-        if self._profile is None:
+        app = self._app
+        if app is None:
             return
-        profile = self._profile
         self._say("Checking both sides and saving the choice…", error=False)
 
-        def done(refusals: list[str]) -> None:
+        def done(resolutions: tuple[Resolution, ...]) -> None:
+            refusals = [r.refusal for r in resolutions if r.refusal is not None]
             self.show_refusal("\n".join(refusals))
             taken = len(choices) - len(refusals)
             self._say(f"{taken} choice{'s' if taken != 1 else ''} saved; the next sync writes "
@@ -221,7 +215,7 @@ class ConflictView(QWidget):
             self.show_refusal(plain_message(exc))
             self.refresh()
 
-        self._background.run(lambda: resolve_in_profile(profile, choices), on_done=done, on_failed=failed)
+        self._background.run(lambda: app.resolve(choices), on_done=done, on_failed=failed)
 
     # --- selection --------------------------------------------------------------------------------------------
     def select_conflict(self, conflict_id: int) -> None:

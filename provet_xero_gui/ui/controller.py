@@ -15,12 +15,18 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
-from provet_xero_gui.app.passes import run_sync
-from provet_xero_gui.profile import Profile
-from provet_xero_gui.sync.events import ConflictFound, PassFinished, Progress, SyncResult
-from provet_xero_gui.tieout import UNEXPLAINED
-from provet_xero_gui.tieout.daily import DailyTieOut, tie_out_if_due, today_here
-from provet_xero_gui.ui.status import Notification, Status, expiry_notification, notifications_after_pass, tray_state
+from provet_xero_gui.app.application import Application
+from provet_xero_gui.app.tieout import today_here
+from provet_xero_gui.app.types import (
+    UNEXPLAINED,
+    ConflictFound,
+    DailyTieOut,
+    PassFinished,
+    Progress,
+    Status,
+    SyncResult,
+)
+from provet_xero_gui.ui.status import Notification, expiry_notification, notifications_after_pass, tray_state
 from provet_xero_gui.ui.worker import PassRequest, PausedChoice, ProfileWorker, Running, StartAtLoginChoice, SyncWorker
 
 log = logging.getLogger(__name__)
@@ -60,9 +66,8 @@ class SyncController(QObject):
 
     def __init__(
         self,
-        profile: Profile,
+        app: Application,
         *,
-        run: Callable[..., Any] = run_sync,
         schedule: bool = True,
         today: Callable[[], date] = today_here,
         parent: QObject | None = None,
@@ -84,11 +89,11 @@ class SyncController(QObject):
 
         self._sync_thread = QThread(self)
         self._sync_thread.setObjectName("provet-xero sync")
-        self._sync_worker = SyncWorker(profile, run, lambda p: tie_out_if_due(p, today()))
+        self._sync_worker = SyncWorker(app, lambda: app.daily_tieout(today()))
         self._sync_worker.moveToThread(self._sync_thread)
         self._io_thread = QThread(self)
         self._io_thread.setObjectName("provet-xero store")
-        self._io_worker = ProfileWorker(profile)
+        self._io_worker = ProfileWorker(app)
         self._io_worker.moveToThread(self._io_thread)
 
         self._start_pass.connect(self._sync_worker.run_pass)

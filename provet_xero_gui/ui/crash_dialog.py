@@ -28,8 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from provet_xero_gui.crash import crash_report
-from provet_xero_gui.crash_log import UncleanEnd
+from provet_xero_gui.app.process import UncleanEnd, crash_report
 
 log = logging.getLogger(__name__)
 

@@ -28,13 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from provet_xero_gui.sync.events import SyncResult
-from provet_xero_gui.sync.history import summary_line
-from provet_xero_gui.tieout import EXPLAINED, UNEXPLAINED
-from provet_xero_gui.tieout.daily import DailyTieOut
+from provet_xero_gui.app.types import EXPLAINED, UNEXPLAINED, DailyTieOut, Status, SyncResult
+from provet_xero_gui.app.words import summary_line
 from provet_xero_gui.ui.estimate import FinishEstimate, words_for_seconds
 from provet_xero_gui.ui.log_model import MESSAGE, LogFilter, LogModel
-from provet_xero_gui.ui.status import ERROR_STOPS, Status
+from provet_xero_gui.ui.status import ERROR_STOPS
 
 log = logging.getLogger(__name__)
 

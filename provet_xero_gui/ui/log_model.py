@@ -22,7 +22,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
-from provet_xero_gui.store import LogEntry, utcnow
+from provet_xero_gui.app.log import window_entry
+from provet_xero_gui.app.types import LogEntry
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class LogModel(QAbstractTableModel):
 
     def add_local(self, level: str, message: str) -> None:
         """A message of the window itself (a pass that could not start, an export), not from the store."""
-        self._append([LogEntry(next(self._local_ids), utcnow(), level, "App", message, None, None)])
+        self._append([window_entry(next(self._local_ids), level, message)])
 
     def _append(self, new: Sequence[LogEntry]) -> None:
         n, k = len(self._entries), len(new)

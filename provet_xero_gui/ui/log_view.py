@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from provet_xero_gui.store import LogEntry
+from provet_xero_gui.app.types import DocumentDetails, LogEntry
 from provet_xero_gui.ui.log_model import (
     DOCUMENT,
     ENTRY_ROLE,
@@ -39,7 +39,6 @@ from provet_xero_gui.ui.log_model import (
     document_words,
     local_time,
 )
-from provet_xero_gui.ui.status import DocumentDetails
 
 log = logging.getLogger(__name__)
 

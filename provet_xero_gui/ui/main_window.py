@@ -21,17 +21,17 @@ from PySide6.QtCore import QByteArray, QEvent, QMargins, QPoint, QRect, QSize, Q
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QWidget
 
-from provet_xero_gui.profile import Profile
-from provet_xero_gui.settings import SettingsError, WindowSettings
-from provet_xero_gui.sync.events import SyncResult
-from provet_xero_gui.tieout.daily import today_here
+from provet_xero_gui.app.application import Application
+from provet_xero_gui.app.errors import SettingsError
+from provet_xero_gui.app.tieout import today_here
+from provet_xero_gui.app.types import Status, SyncResult, WindowSettings
 from provet_xero_gui.ui.controller import SyncController
 from provet_xero_gui.ui.dashboard import Dashboard
 from provet_xero_gui.ui.icons import app_icon, state_icon
 from provet_xero_gui.ui.log_model import LogModel
 from provet_xero_gui.ui.log_view import LogView
 from provet_xero_gui.ui.pages import build_page, load_class
-from provet_xero_gui.ui.status import Notification, Status
+from provet_xero_gui.ui.status import Notification
 from provet_xero_gui.ui.tray import STATE_WORDS
 from provet_xero_gui.ui.worker import Running
 
@@ -92,14 +92,14 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         controller: SyncController,
-        profile: Profile,
+        app: Application,
         parent: QWidget | None = None,
         *,
         today: Callable[[], date] = today_here,
     ) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.profile = profile
+        self.application = app
         self.keep_in_tray = False  # set by the app when a tray icon exists
         self._wizard: QWidget | None = None
         self._offered_setup = False
@@ -116,8 +116,8 @@ class MainWindow(QMainWindow):
         self.dashboard = Dashboard()
         self.log_view = LogView(self.log_model)
         self.dashboard.set_log_model(self.log_model)
-        context: dict[str, Any] = {"profile": profile, "controller": controller, "today": today}
-        self.mapping_page = self._mapping_page(profile)
+        context: dict[str, Any] = {"app": app, "controller": controller, "today": today}
+        self.mapping_page = self._mapping_page(app)
         self.attention_page = build_page(f"{UI}.attention_view", "AttentionView",
                                          "The attention list is not part of this build yet.", **context)
         self.conflict_page = build_page(f"{UI}.conflict_view", "ConflictView",
@@ -148,14 +148,14 @@ class MainWindow(QMainWindow):
         self.restore_window_state()
         self.tabs.currentChanged.connect(lambda _i: QTimer.singleShot(0, self._apply_splitters))
 
-    def _mapping_page(self, profile: Profile) -> QWidget:
+    def _mapping_page(self, app: Application) -> QWidget:
         editor = build_page(f"{UI}.mapping_editor", "MappingEditor",
                             "The mapping editor is not part of this build yet.")
         if not hasattr(editor, "save_requested"):
             return editor  # the placeholder
         from provet_xero_gui.ui.mapping_page import MappingPage
 
-        page = MappingPage(profile, editor)
+        page = MappingPage(app, editor)
         page.saved.connect(self.controller.refresh)
         page.setup_wanted.connect(self.open_setup)
         return page
@@ -320,7 +320,7 @@ class MainWindow(QMainWindow):
             return
         if self._wizard is None:
             self._wizard = build_page(f"{UI}.setup_wizard", "SetupWizard", "Setup is not available.",
-                                      profile=self.profile, controller=self.controller, parent=self)
+                                      app=self.application, controller=self.controller, parent=self)
             changed = getattr(self._wizard, "setup_changed", None)
             if changed is not None:
                 changed.connect(self.controller.refresh)
@@ -388,7 +388,7 @@ class MainWindow(QMainWindow):
     def restore_window_state(self) -> None:
         """Size, place, tab, columns and order as the settings file says; a bad value is left out."""
         try:
-            state = self.profile.settings_file.load().settings.window
+            state = self.application.window_settings()
         except (OSError, SettingsError) as exc:
             log.warning("window state could not be read: %s", exc)
             state = WindowSettings()
@@ -450,6 +450,6 @@ class MainWindow(QMainWindow):
         state = self.window_state()
         self._window_settings = state
         try:
-            self.profile.settings_file.update(window=state)
+            self.application.save_window_settings(state)
         except OSError as exc:
             log.warning("window state could not be saved: %s", exc)

@@ -39,17 +39,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from provet_xero_gui.mapping import (
-    Mapping,
+from provet_xero_gui.app.mapping import (
     MappingError,
     MappingFile,
-    MappingProblem,
-    MappingUsage,
     parse_mapping_text,
     read_mapping_file,
     suggest_mapping,
 )
-from provet_xero_gui.provet.records import PAYMENT_TYPE_NAMES, Department, PaymentMethod, VatGroup
+from provet_xero_gui.app.types import (
+    PAYMENT_TYPE_NAMES,
+    Department,
+    Mapping,
+    MappingProblem,
+    MappingUsage,
+    PaymentMethod,
+    VatGroup,
+    XeroReference,
+)
 from provet_xero_gui.ui.mapping_models import (
     SECTIONS,
     CodeRole,
@@ -71,7 +77,6 @@ from provet_xero_gui.ui.mapping_models import (
     tracking_targets,
     vat_rows,
 )
-from provet_xero_gui.xero.reference import XeroReference
 
 SETTING_KEYS = ("default_sales_account", "rounding_account", "xero_payments_method")
 _ERROR_STYLE = "color: #a93226;"

@@ -28,9 +28,18 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 
-from provet_xero_gui.mapping import NOT_MONEY_TYPES, Mapping, MappingProblem, MappingUsage, TrackingChoice
-from provet_xero_gui.provet.records import PAYMENT_TYPE_NAMES, Department, PaymentMethod, VatGroup
-from provet_xero_gui.xero.reference import XeroReference
+from provet_xero_gui.app.types import (
+    NOT_MONEY_TYPES,
+    PAYMENT_TYPE_NAMES,
+    Department,
+    Mapping,
+    MappingProblem,
+    MappingUsage,
+    PaymentMethod,
+    TrackingChoice,
+    VatGroup,
+    XeroReference,
+)
 
 TARGET_MIME = "application/x-provet-xero-target"
 SECTIONS = ("vat_groups", "payment_methods", "sales_accounts", "departments")

@@ -1,6 +1,6 @@
 """The Mapping page of the main window: the mapping editor, fed from Provet and Xero off the GUI thread.
 
-The editor itself only shows and edits; this page reads what it needs (onboarding.read_mapping_sources) on a
+The editor itself only shows and edits; this page reads what it needs (`Application.mapping_sources`) on a
 background thread when the page is first shown or asked to refresh, saves what the person saves and
 runs the check they ask for. Without a connection it says so instead.
 """
@@ -13,9 +13,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from provet_xero_gui.app import onboarding
-from provet_xero_gui.mapping import Mapping
-from provet_xero_gui.profile import Profile
+from provet_xero_gui.app.application import Application
+from provet_xero_gui.app.onboarding import plain_message
+from provet_xero_gui.app.types import Mapping, MappingSources
 from provet_xero_gui.ui.background import Background
 
 log = logging.getLogger(__name__)
@@ -25,9 +25,9 @@ class MappingPage(QWidget):
     saved = Signal()  # the mapping file changed
     setup_wanted = Signal()
 
-    def __init__(self, profile: Profile, editor: QWidget, parent: QWidget | None = None) -> None:
+    def __init__(self, app: Application, editor: QWidget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._profile = profile
+        self._app = app
         self.editor = editor
         self._background = Background(self, threads=1)
         self._loaded = False
@@ -74,18 +74,17 @@ class MappingPage(QWidget):
         self.message.setText("Reading VAT groups, payment methods and departments from Provet, and tax rates, "
                              "accounts and tracking categories from Xero…")
         self.retry_button.setEnabled(False)
-        profile = self._profile
-        self._background.run(lambda: onboarding.read_mapping_sources(profile), on_done=self._arrived,
+        self._background.run(self._app.mapping_sources, on_done=self._arrived,
                              on_failed=self._failed)
 
-    def _arrived(self, sources: onboarding.MappingSources) -> None:
+    def _arrived(self, sources: MappingSources) -> None:
         self._busy = False
         self.retry_button.setEnabled(True)
         self.setup_button.hide()
         self.editor.set_sources(sources.vat_groups, sources.payment_methods, sources.account_numbers,
                                 sources.reference, sources.usage, departments=sources.departments)
         self.editor.set_mapping(sources.saved or Mapping())
-        problems = onboarding.check_against(sources, sources.saved or Mapping())
+        problems = self._app.check_against(sources, sources.saved or Mapping())
         self.editor.show_problems(problems)
         self.editor.setEnabled(True)
         self.message.setText("Not saved yet: map what is highlighted, then Save." if sources.saved is None else
@@ -96,24 +95,24 @@ class MappingPage(QWidget):
         self._busy = False
         self.retry_button.setEnabled(True)
         self.editor.setEnabled(False)
-        self.message.setText(f"The mapping cannot be edited now: {onboarding.plain_message(exc)}")
+        self.message.setText(f"The mapping cannot be edited now: {plain_message(exc)}")
         self.setup_button.show()
 
     def _save(self, mapping: Mapping) -> None:
-        profile = self._profile
+        app = self._app
 
         def done(_value: object) -> None:
             self.message.setText("Mapping saved; the next sync uses it.")
             self.saved.emit()
 
-        self._background.run(lambda: onboarding.save_mapping(profile, mapping), on_done=done, on_failed=self._failed)
+        self._background.run(lambda: app.save_mapping(mapping), on_done=done, on_failed=self._failed)
 
     def _check(self) -> None:
-        profile, mapping = self._profile, self.editor.mapping()
+        app, mapping = self._app, self.editor.mapping()
         self.message.setText("Checking the mapping against Xero as it is now…")
 
         def work() -> list:
-            return onboarding.check_against(onboarding.read_mapping_sources(profile), mapping)
+            return app.check_against(app.mapping_sources(), mapping)
 
         def done(problems: list) -> None:
             self.editor.show_problems(problems)

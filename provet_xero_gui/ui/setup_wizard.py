@@ -39,22 +39,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from provet_xero_gui.app import onboarding, organisation
-from provet_xero_gui.app.onboarding import MappingSources, SetupState, Step, XeroSignIn
-from provet_xero_gui.app.organisation import OrganisationQuestion
-from provet_xero_gui.mapping import (
+from provet_xero_gui.app.application import Application
+from provet_xero_gui.app.errors import SignInCancelled
+from provet_xero_gui.app.mapping import MappingError, parse_mapping_text, read_mapping_file, suggest_mapping
+from provet_xero_gui.app.onboarding import SIGN_IN_TIMEOUT_SECONDS, plain_message
+from provet_xero_gui.app.types import (
     Mapping,
-    MappingError,
     MappingProblem,
-    parse_mapping_text,
-    read_mapping_file,
-    suggest_mapping,
+    MappingSources,
+    OrganisationQuestion,
+    ProvetCheck,
+    SetupState,
+    Step,
+    Tenant,
+    XeroSignIn,
 )
-from provet_xero_gui.profile import Profile
-from provet_xero_gui.provet.client import ProvetCheck, ProvetClient
 from provet_xero_gui.ui.background import Background
-from provet_xero_gui.xero.identity import IdentityClient, Tenant
-from provet_xero_gui.xero.oauth import SIGN_IN_TIMEOUT_SECONDS, SignInCancelled
 
 log = logging.getLogger(__name__)
 
@@ -357,14 +357,11 @@ def _make_mapping_editor() -> QWidget:
 # --- the wizard -------------------------------------------------------------------------------------------------
 
 
-IdentityFactory = Callable[[Profile], IdentityClient]
-
-
 class SetupWizard(QDialog):
     """The first-run setup; resumable. Collaborators come in, nothing is looked up globally.
 
-    `provet_factory(url, client_id, secret)` and `identity_factory(profile)` make the clients (tests point
-    them at the sandbox); `open_browser(url)` opens the Xero sign-in page and is called on a worker thread.
+    `app` carries out each step (its endpoints point at the sandbox in tests); `open_browser(url)` opens the Xero
+    sign-in page and is called on a worker thread.
     """
 
     setup_changed = Signal()  # something was saved (a connection, the organisation, the mapping)
@@ -372,19 +369,15 @@ class SetupWizard(QDialog):
 
     def __init__(
         self,
-        profile: Profile,
+        app: Application,
         *,
-        provet_factory: onboarding.ProvetFactory = ProvetClient,
-        identity_factory: IdentityFactory = onboarding.identity_for,
         open_browser: Callable[[str], bool] | None = webbrowser.open,
         sign_in_timeout: float = SIGN_IN_TIMEOUT_SECONDS,
         editor_factory: Callable[[], QWidget] = _make_mapping_editor,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._profile = profile
-        self._provet_factory = provet_factory
-        self._identity_factory = identity_factory
+        self._app = app
         self._open_browser = open_browser
         self._sign_in_timeout = sign_in_timeout
         self._state = SetupState()
@@ -651,14 +644,12 @@ class SetupWizard(QDialog):
 
     def reload_state(self) -> None:
         """Read what the profile has (worker thread), then open the first step not done."""
-        profile = self._profile
-
         def failed(exc: BaseException) -> None:
             self.loading_text.setText("Setup could not read what is already set up.")
-            self.loading_error.error(onboarding.plain_message(exc))
+            self.loading_error.error(plain_message(exc))
 
         self._background.run(
-            lambda: onboarding.read_setup_state(profile), on_done=self._state_arrived, on_failed=failed
+            self._app.setup_state, on_done=self._state_arrived, on_failed=failed
         )
 
     def _state_arrived(self, state: SetupState) -> None:
@@ -667,7 +658,7 @@ class SetupWizard(QDialog):
         self._loaded = True
         self.state_read.emit(state)
         if first_time:
-            self.provet_url.setText(state.provet_url or onboarding.suggested_provet_url(self._profile))
+            self.provet_url.setText(state.provet_url or self._app.suggested_provet_url())
             self.provet_client_id.setText(state.provet_client_id or "")
             self.go_to(state.first_missing())
             if state.problem:
@@ -785,12 +776,12 @@ class SetupWizard(QDialog):
         if Step.PROVET in self._busy_steps:
             return
         url, client_id, secret = self.provet_url.text(), self.provet_client_id.text(), self.provet_secret.text()
-        profile, factory = self._profile, self._provet_factory
+        app = self._app
         self.provet_message.note("Checking with Provet Cloud…")
         self._set_busy(Step.PROVET, True)
 
         def work() -> ProvetCheck:
-            return onboarding.connect_provet(profile, url, client_id, secret, make_client=factory)
+            return app.connect_provet(url, client_id, secret)
 
         self._background.run(work, on_done=self._provet_connected, on_failed=self._provet_failed)
 
@@ -806,7 +797,7 @@ class SetupWizard(QDialog):
 
     def _provet_failed(self, exc: BaseException) -> None:
         self._set_busy(Step.PROVET, False)
-        self.provet_message.error(onboarding.plain_message(exc) + " Nothing was saved.")
+        self.provet_message.error(plain_message(exc) + " Nothing was saved.")
         self.provet_secret.setFocus()
         self.provet_secret.selectAll()
 
@@ -825,13 +816,11 @@ class SetupWizard(QDialog):
         self.xero_message.clear_message()
         self._refresh_page()
         self.cancel_sign_in_button.setFocus()
-        profile, factory, cancel = self._profile, self._identity_factory, self._cancel_sign_in
+        app, cancel = self._app, self._cancel_sign_in
         open_browser, timeout = self._open_browser, self._sign_in_timeout
 
         def work(report: Callable[[Any], None]) -> XeroSignIn:
-            return onboarding.sign_in_to_xero(
-                profile,
-                factory(profile),
+            return app.xero_sign_in(
                 show_url=lambda url, opened: report((url, opened)),
                 open_browser=open_browser,
                 should_cancel=cancel.is_set,
@@ -887,7 +876,7 @@ class SetupWizard(QDialog):
             self.xero_message.note("The sign-in was cancelled; nothing was changed. Start it again when you are "
                                    "ready.")
         else:
-            self.xero_message.error(onboarding.plain_message(exc))
+            self.xero_message.error(plain_message(exc))
         self._refresh_page()
         if self.sign_in_button.isVisible():
             self.sign_in_button.setFocus()
@@ -896,14 +885,14 @@ class SetupWizard(QDialog):
     def _load_tenants(self) -> None:
         if Step.ORGANISATION in self._busy_steps:
             return
-        profile, factory = self._profile, self._identity_factory
+        app = self._app
         self._set_busy(Step.ORGANISATION, True)
         self.org_message.clear_message()
         self.org_reload.hide()
 
         def failed(exc: BaseException) -> None:
             self._set_busy(Step.ORGANISATION, False)
-            self.org_message.error(onboarding.plain_message(exc))
+            self.org_message.error(plain_message(exc))
             self.org_reload.show()
 
         def done(tenants: tuple[Tenant, ...]) -> None:
@@ -913,7 +902,7 @@ class SetupWizard(QDialog):
             self._show_tenants()
 
         self._background.run(
-            lambda: onboarding.organisations(profile, factory(profile)), on_done=done, on_failed=failed
+            app.xero_organisations, on_done=done, on_failed=failed
         )
 
     def _show_tenants(self) -> None:
@@ -953,7 +942,7 @@ class SetupWizard(QDialog):
     def _choose_tenant(self, tenant_id: str | None, *, then_next: bool) -> None:
         if tenant_id is None or Step.ORGANISATION in self._busy_steps:
             return
-        profile, factory = self._profile, self._identity_factory
+        app = self._app
         self._set_busy(Step.ORGANISATION, True)
 
         def done(answer: tuple[Tenant, OrganisationQuestion | None]) -> None:
@@ -970,11 +959,11 @@ class SetupWizard(QDialog):
 
         def failed(exc: BaseException) -> None:
             self._set_busy(Step.ORGANISATION, False)
-            self.org_message.error(onboarding.plain_message(exc))
+            self.org_message.error(plain_message(exc))
 
         def work() -> tuple[Tenant, OrganisationQuestion | None]:
-            tenant = onboarding.choose_organisation(profile, factory(profile), tenant_id)
-            return tenant, organisation.question(profile)
+            tenant = app.choose_xero_organisation(tenant_id)
+            return tenant, app.organisation_question()
 
         self._background.run(work, on_done=done, on_failed=failed)
 
@@ -997,7 +986,7 @@ class SetupWizard(QDialog):
         going_on = box.clickedButton() is go
         wanted = ask.chosen_id if going_on else ask.kept_id
         fresh = start if going_on and not ask.known else None
-        profile = self._profile
+        app = self._app
         self._set_busy(Step.ORGANISATION, True)
 
         def done(message: str) -> None:
@@ -1013,14 +1002,14 @@ class SetupWizard(QDialog):
             self._set_busy(Step.ORGANISATION, False)
             self.org_message.error(str(exc))
 
-        self._background.run(lambda: organisation.use_organisation(profile, wanted, fresh), on_done=done,
+        self._background.run(lambda: app.use_organisation(wanted, fresh), on_done=done,
                              on_failed=failed)
 
     # --- mapping ----------------------------------------------------------------------------------------------
     def _load_mapping_sources(self) -> None:
         if Step.MAPPING in self._busy_steps:
             return
-        profile = self._profile
+        app = self._app
         self._set_busy(Step.MAPPING, True)
         self.mapping_busy_text.setText("Reading VAT groups and payment methods from Provet, and tax rates and "
                                        "accounts from Xero…")
@@ -1030,11 +1019,11 @@ class SetupWizard(QDialog):
         def failed(exc: BaseException) -> None:
             self._set_busy(Step.MAPPING, False)
             self.mapping_busy_text.setText("")
-            self.mapping_message.error(onboarding.plain_message(exc))
+            self.mapping_message.error(plain_message(exc))
             self.mapping_retry.show()
             self._update_buttons()
 
-        self._background.run(lambda: onboarding.read_mapping_sources(profile), on_done=self._sources_arrived,
+        self._background.run(app.mapping_sources, on_done=self._sources_arrived,
                              on_failed=failed)
 
     def _sources_arrived(self, sources: MappingSources) -> None:
@@ -1046,7 +1035,7 @@ class SetupWizard(QDialog):
         self.editor.setEnabled(True)
         if sources.saved is not None and not self._mapping_dirty:
             self.editor.set_mapping(sources.saved)
-            self.editor.show_problems(onboarding.check_against(sources, sources.saved))
+            self.editor.show_problems(self._app.check_against(sources, sources.saved))
         elif sources.saved is None and not self._mapping_dirty:
             self.editor.set_mapping(Mapping())
             self.editor.suggest()  # a first mapping to check, not a blank page
@@ -1060,13 +1049,13 @@ class SetupWizard(QDialog):
         """The editor's "Check with Xero": read both sides again, then check the mapping being edited."""
         if Step.MAPPING in self._busy_steps:
             return
-        profile, mapping = self._profile, self.editor.mapping()
+        app, mapping = self._app, self.editor.mapping()
         self._set_busy(Step.MAPPING, True)
         self.mapping_busy_text.setText("Checking the mapping against Xero as it is now…")
 
         def work() -> tuple[MappingSources, list[MappingProblem]]:
-            sources = onboarding.read_mapping_sources(profile)
-            return sources, onboarding.check_against(sources, mapping)
+            sources = app.mapping_sources()
+            return sources, app.check_against(sources, mapping)
 
         def done(value: tuple[MappingSources, list[MappingProblem]]) -> None:
             self._set_busy(Step.MAPPING, False)
@@ -1082,7 +1071,7 @@ class SetupWizard(QDialog):
         def failed(exc: BaseException) -> None:
             self._set_busy(Step.MAPPING, False)
             self.mapping_busy_text.setText("")
-            self.mapping_message.error(onboarding.plain_message(exc))
+            self.mapping_message.error(plain_message(exc))
 
         self._background.run(work, on_done=done, on_failed=failed)
 
@@ -1092,7 +1081,7 @@ class SetupWizard(QDialog):
     def _save_mapping(self, mapping: Mapping, *, then_next: bool) -> None:
         if Step.MAPPING in self._busy_steps:
             return
-        profile = self._profile
+        app = self._app
         self._set_busy(Step.MAPPING, True)
 
         def done(_none: None) -> None:
@@ -1105,9 +1094,9 @@ class SetupWizard(QDialog):
 
         def failed(exc: BaseException) -> None:
             self._set_busy(Step.MAPPING, False)
-            self.mapping_message.error("The mapping was not saved: " + onboarding.plain_message(exc))
+            self.mapping_message.error("The mapping was not saved: " + plain_message(exc))
 
-        self._background.run(lambda: onboarding.save_mapping(profile, mapping), on_done=done, on_failed=failed)
+        self._background.run(lambda: app.save_mapping(mapping), on_done=done, on_failed=failed)
 
     # --- done -------------------------------------------------------------------------------------------------
     def _show_done(self) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from provet_xero_gui.tieout import (
+from provet_xero_gui.app.types import (
     EQUAL,
     EXPLAINED,
     HELD,
@@ -20,8 +20,8 @@ from provet_xero_gui.tieout import (
     TieOutDay,
     TieOutLine,
     TieOutReport,
-    cause_words,
 )
+from provet_xero_gui.app.words import cause_words
 
 _Index = QModelIndex | QPersistentModelIndex
 

@@ -27,19 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from provet_xero_gui.app.application import Application
 from provet_xero_gui.app.onboarding import plain_message
-from provet_xero_gui.profile import Profile
-from provet_xero_gui.tieout import (
-    EQUAL,
-    STATUS_WORDS,
-    UNEXPLAINED,
-    TieOutDay,
-    TieOutRangeError,
-    TieOutReport,
-    check_range,
-    run_tieout,
-)
-from provet_xero_gui.tieout.export import calls_words, report_csv, report_html, summary_words
+from provet_xero_gui.app.tieout import TieOutRangeError, check_range
+from provet_xero_gui.app.types import EQUAL, STATUS_WORDS, UNEXPLAINED, TieOutDay, TieOutReport
+from provet_xero_gui.app.words import calls_words, report_csv, report_html, summary_words
 from provet_xero_gui.ui.background import Background
 from provet_xero_gui.ui.tieout_model import CalendarModel, DocumentsModel, LinesModel, day_words
 
@@ -86,19 +78,19 @@ def write_pdf(report: TieOutReport, path: Path) -> None:
 
 
 class TieOutView(QWidget):
-    """`set_report` shows a report; with a `profile`, the Tie out button makes one on a worker thread."""
+    """`set_report` shows a report; with an `app`, the Tie out button makes one on a worker thread."""
 
     report_ready = Signal(object)  # TieOutReport
 
     def __init__(
         self,
-        profile: Profile | None = None,
+        app: Application | None = None,
         parent: QWidget | None = None,
         *,
         today: Callable[[], date] = date.today,
     ) -> None:
         super().__init__(parent)
-        self._profile = profile
+        self._app = app
         self._background = Background(self, threads=1)
         self.report: TieOutReport | None = None
         self.calendar_model = CalendarModel(self)
@@ -111,7 +103,7 @@ class TieOutView(QWidget):
         self.run_button = QPushButton("&Tie out")
         self.run_button.setAccessibleName("Tie out Provet and Xero for these days")
         self.run_button.clicked.connect(self.run_chosen)
-        self.run_button.setEnabled(profile is not None)
+        self.run_button.setEnabled(app is not None)
         self.csv_button = QPushButton("Export &CSV…")
         self.csv_button.setAccessibleName("Export the tie-out as CSV")
         self.csv_button.clicked.connect(self._ask_csv)
@@ -303,13 +295,13 @@ class TieOutView(QWidget):
         except TieOutRangeError as exc:
             self.summary.setText(f"Not tied out: {exc}.")
             return
-        if self._profile is None:
+        app = self._app
+        if app is None:
             return
-        profile = self._profile
         self.run_button.setEnabled(False)
         self.summary.setText("Reading Provet and Xero…")
         self._background.run(
-            lambda progress: run_tieout(profile, start, end, progress=progress),
+            lambda progress: app.tieout(start, end, progress=progress),
             on_done=self._done,
             on_failed=self._failed,
             on_progress=lambda text: self.summary.setText(f"Tying out: {text}…"),

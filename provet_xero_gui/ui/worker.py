@@ -3,37 +3,30 @@
 Each is a QObject moved to a QThread; the window asks by queued signal and hears back by signal. They
 never touch a widget and never look up the application object: what they need is passed in.
 
-- `SyncWorker` runs `run_sync` (network and disk, seconds to hours) and turns engine events into signals;
-  after a pass that went through, it makes the daily tie-out when one is due (sync/daily_tieout.py).
+- `SyncWorker` runs a pass (`Application.sync`: network and disk, seconds to hours) and turns engine events into
+  signals; after a pass that went through, it makes the daily tie-out when one is due.
 - `ProfileWorker` does the short reads and writes: the dashboard's status, new log rows, one document's
   details, the paused and start-at-login settings, the CSV export. It stays responsive while a pass runs.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from provet_xero_gui import autostart
-from provet_xero_gui.app.passes import CannotSync, run_sync
-from provet_xero_gui.profile import Profile
-from provet_xero_gui.store import Log, LogEntry, Store, StoreError
-from provet_xero_gui.tieout import CannotTieOut
-from provet_xero_gui.tieout.daily import DailyTieOut
-from provet_xero_gui.ui.status import read_document, read_status
+from provet_xero_gui.app.application import Application
+from provet_xero_gui.app.errors import AppError
+from provet_xero_gui.app.log import write_log_csv
+from provet_xero_gui.app.passes import CannotSync
+from provet_xero_gui.app.tieout import CannotTieOut
+from provet_xero_gui.app.types import DailyTieOut, LogEntry
 
 log = logging.getLogger(__name__)
-
-# How many of the newest log rows the window loads at start (older ones stay in the store).
-LOG_ROWS_AT_START = 100_000
-LOG_CHUNK = 20_000
 
 
 # Signal payloads: typed objects, never a bare bool (PySide6 6.12 showed how fragile a bool across a signal is;
@@ -74,15 +67,9 @@ class SyncWorker(QObject):
     cannot_sync = Signal(str)  # why the pass could not run at all
     books_checked = Signal(object)  # DailyTieOut: the day's automatic tie-out was made
 
-    def __init__(
-        self,
-        profile: Profile,
-        run: Callable[..., Any] = run_sync,
-        tie_out: Callable[[Profile], DailyTieOut | None] | None = None,
-    ) -> None:
+    def __init__(self, app: Application, tie_out: Callable[[], DailyTieOut | None] | None = None) -> None:
         super().__init__()
-        self._profile = profile
-        self._run = run
+        self._app = app
         self._tie_out = tie_out
         self._stop = threading.Event()
 
@@ -95,8 +82,7 @@ class SyncWorker(QObject):
         self._stop.clear()
         self.pass_started.emit()
         try:
-            result = self._run(
-                self._profile.reload(),
+            result = self._app.sync(
                 events=self.event_arrived.emit,
                 retry=list(request.retry),
                 poll_xero=request.poll_xero,
@@ -117,8 +103,8 @@ class SyncWorker(QObject):
         """The daily tie-out, once the day's first pass has gone through; a failure waits for the next pass."""
         assert self._tie_out is not None
         try:
-            made = self._tie_out(self._profile.reload())
-        except (CannotTieOut, StoreError) as exc:
+            made = self._tie_out()
+        except CannotTieOut as exc:
             log.warning("the daily tie-out could not be made: %s", exc)
             return
         except Exception:  # the thread must survive it; the sync itself is unaffected
@@ -131,70 +117,47 @@ class SyncWorker(QObject):
 class ProfileWorker(QObject):
     """Short store, keyring and settings work, off the GUI thread, one request at a time."""
 
-    status_read = Signal(object)  # ui.status.Status
+    status_read = Signal(object)  # app.status.Status
     log_read = Signal(object)  # list[LogEntry], oldest first
-    document_read = Signal(object)  # ui.status.DocumentDetails
+    document_read = Signal(object)  # app.status.DocumentDetails
     exported = Signal(str, int, str)  # path, rows written, problem ('' when fine)
     problem = Signal(str)
 
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, app: Application) -> None:
         super().__init__()
-        self._profile = profile
-        self._store: Store | None = None
-        self._last_log_id: int | None = None
-
-    def _open_store(self) -> Store:
-        if self._store is None:
-            self._store = self._profile.store()
-        return self._store
+        self._app = app
+        self._log = app.log_reader()
 
     @Slot()
     def read_status(self) -> None:
-        self.status_read.emit(read_status(self._profile))
+        self.status_read.emit(self._app.status())
 
     @Slot()
     def read_log(self) -> None:
         """Emit the log rows written since the last read (the newest LOG_ROWS_AT_START the first time)."""
         try:
-            store = self._open_store()
-            if self._last_log_id is None:
-                newest = Log(store).newest_id()
-                self._last_log_id = max(0, newest - LOG_ROWS_AT_START)
-            while True:
-                rows = Log(store).read(self._last_log_id, LOG_CHUNK)
-                if not rows:
-                    return
-                self._last_log_id = rows[-1].id
+            for rows in self._log.new_rows():
                 self.log_read.emit(rows)
-                if len(rows) < LOG_CHUNK:
-                    return
-        except StoreError as exc:
+        except AppError as exc:
             self.problem.emit(str(exc))
 
     @Slot(str, str)
     def read_document(self, kind: str, provet_id: str) -> None:
         try:
-            self.document_read.emit(read_document(self._open_store(), kind, provet_id))
-        except StoreError as exc:
+            self.document_read.emit(self._log.document(kind, provet_id))
+        except AppError as exc:
             self.problem.emit(str(exc))
 
     @Slot(object)
     def save_paused(self, choice: PausedChoice) -> None:
-        self._profile.settings_file.change(lambda s: replace(s, sync=replace(s.sync, paused=choice.paused)))
+        self._app.set_paused(choice.paused)
         self.read_status()
 
     @Slot(object)
     def save_start_at_login(self, choice: StartAtLoginChoice) -> None:
-        enabled = choice.enabled
-        try:
-            if enabled:
-                autostart.enable(autostart.launch_command())
-            else:
-                autostart.disable()
-        except OSError as exc:
-            self.problem.emit(f"Start at login could not be changed: {exc}")
-            enabled = autostart.is_enabled()
-        self._profile.settings_file.update(start_at_login=enabled)
+        problem = self._app.set_start_at_login(choice.enabled)
+        if problem:
+            self.problem.emit(problem)
         self.read_status()
 
     @Slot(str, object)
@@ -208,16 +171,4 @@ class ProfileWorker(QObject):
 
     @Slot()
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
-
-
-def write_log_csv(path: Path, entries: Sequence[LogEntry]) -> None:
-    """The log as a spreadsheet opens it: UTF-8 with a byte-order mark, one row per entry."""
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        out = csv.writer(fh)
-        out.writerow(["time (UTC)", "level", "event", "message", "document kind", "document id"])
-        for e in entries:
-            out.writerow([e.ts, e.level, e.event, e.message, e.document_kind or "", e.document_id or ""])
-
+        self._log.close()

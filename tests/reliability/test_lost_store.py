@@ -16,12 +16,12 @@ import pytest
 from helpers.connected import connect_profile
 from helpers.exactly_once import assert_exactly_once
 
+from provet_xero_gui.app.application import Application
 from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.sync.payments import is_own_payment
-from provet_xero_gui.ui.status import read_status
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -82,7 +82,7 @@ def test_a_lost_or_damaged_store_rebuilds_from_xero_and_changes_nothing(
         assert rebuilt["links"]["payment"] == len(own) and rebuilt["links"]["invoice"] == len(before["invoices"])
         words = _cli("status").stdout
         assert f"{sum(rebuilt['links'].values())} link(s) rebuilt from what Xero already holds" in words
-        shown = read_status(Profile.open()).history_note  # what the window's dashboard reads
+        shown = Application(Profile.open()).status().history_note  # what the window's dashboard reads
         assert shown is not None and f"{sum(rebuilt['links'].values())} link(s) rebuilt" in shown
         if lost == "damaged":
             kept = sorted(profile.paths.data_dir.glob("provet-xero.sqlite3.damaged-*"))

@@ -7,9 +7,10 @@ from datetime import date, timedelta
 import pytest
 from helpers.planted import raise_provet_total
 
+from provet_xero_gui.app.tieout import tie_out_if_due
 from provet_xero_gui.cli import main
 from provet_xero_gui.store.sync_state import SyncState
-from provet_xero_gui.tieout.daily import DailyTieOut, due_range, last_daily, tie_out_if_due
+from provet_xero_gui.tieout.daily import DailyTieOut, due_range, last_daily
 
 CLINIC_DAY = date(2026, 10, 1)  # the seeded clinic's "today": its documents are from September
 

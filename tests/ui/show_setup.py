@@ -21,6 +21,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from provet_xero_gui.app import onboarding
+from provet_xero_gui.app.application import Application
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox
@@ -53,7 +54,7 @@ def main() -> int:
             consent(url)
         return True
 
-    wizard = SetupWizard(Profile.open(), open_browser=browser)
+    wizard = SetupWizard(Application(Profile.open()), open_browser=browser)
     wizard.move(20, 20)
     wizard.show()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from provet_xero_gui.app.application import Application
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.store.sync_state import AttentionItem, SyncState
 from provet_xero_gui.ui.attention_model import where_for
@@ -146,7 +147,7 @@ def test_with_a_profile_it_reads_the_store_and_a_retry_forgets_the_cached_xero_r
         state = SyncState(store)
         state.hold("invoice", 101, "Invoice 2024-101", *REDUCED)
         state.cache("xero_reference", {"old": True})
-    view = AttentionView(profile)
+    view = AttentionView(Application(profile))
     qtbot.addWidget(view)
     qtbot.waitUntil(lambda: view.model.item_count(by_rule=False) == 1, timeout=10_000)
     with qtbot.waitSignal(view.retry_requested, timeout=10_000) as retry:

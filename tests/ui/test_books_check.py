@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from helpers.planted import raise_provet_total
 from pytestqt.qtbot import QtBot
 
+from provet_xero_gui.app.application import Application
 from provet_xero_gui.store.sync_state import SyncState
 from provet_xero_gui.ui.controller import SyncController
 from provet_xero_gui.ui.main_window import MainWindow
@@ -19,8 +20,9 @@ CLINIC_DAY = date(2026, 10, 1)  # the seeded clinic's "today": its documents are
 def test_the_dashboard_shows_the_last_weeks_books_and_a_difference_is_notified(qtbot: QtBot, make_connected) -> None:
     sandbox, profile = make_connected(60)
     today = [CLINIC_DAY]
-    controller = SyncController(profile, schedule=False, today=lambda: today[0])
-    window = MainWindow(controller, profile)
+    app = Application(profile)
+    controller = SyncController(app, schedule=False, today=lambda: today[0])
+    window = MainWindow(controller, app)
     qtbot.addWidget(window)
     notes: list[Notification] = []
     controller.notify.connect(notes.append)

@@ -7,13 +7,14 @@ import pytest
 from helpers.connected import connect_profile
 from PySide6.QtCore import Qt
 
+from provet_xero_gui.app.application import Application
 from provet_xero_gui.app.passes import run_sync
+from provet_xero_gui.app.types import ConflictChoice
 from provet_xero_gui.mapping import Mapping, MappingFile
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.sandbox.runner import Sandbox, demo_mapping
 from provet_xero_gui.store.conflicts import ClientState, Conflict
 from provet_xero_gui.store.sync_state import SyncState
-from provet_xero_gui.ui.conflict_actions import ConflictChoice
 from provet_xero_gui.ui.conflict_view import EMPTY_TEXT, ConflictView
 
 COMPANY = "Álvarez-Montgomery Equine & Companion Animal Holdings Ltd"
@@ -141,7 +142,7 @@ def test_a_real_conflict_from_the_sandbox_is_resolved_and_a_late_change_is_refus
         with profile.store() as store:
             assert len(ClientState(store).open_conflicts()) == 2
 
-        view = ConflictView(profile)
+        view = ConflictView(Application(profile))
         qtbot.addWidget(view)
         view.show()
         qtbot.waitUntil(lambda: len(view.model.conflicts()) == 2, timeout=20_000)

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import QApplication, QPushButton
 from pytestqt.qtbot import QtBot
 
 from provet_xero_gui import __version__
+from provet_xero_gui.app.process import log_to_file
 from provet_xero_gui.credentials import XeroTokenSet
 from provet_xero_gui.profile import Profile
-from provet_xero_gui.ui import app as app_module
 from provet_xero_gui.ui.app import AppShell
 
 pytestmark = pytest.mark.qt_no_exception_capture  # the app's own hook is what is tested
@@ -39,7 +39,7 @@ def shell(qtbot: QtBot) -> Iterator[AppShell]:
 def log_file(shell: AppShell) -> Iterator:
     root = logging.getLogger()
     before = set(root.handlers)
-    app_module._log_to_file(shell.profile)  # as main() does
+    log_to_file(shell.profile)  # as main() does
     yield shell.profile.paths.log_file
     for handler in set(root.handlers) - before:
         handler.close()

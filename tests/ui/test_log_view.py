@@ -11,11 +11,11 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from provet_xero_gui.app.log import LOG_CHUNK, write_log_csv
+from provet_xero_gui.app.types import DocumentDetails
 from provet_xero_gui.store import LogEntry
 from provet_xero_gui.ui.log_model import MESSAGE, LogModel
 from provet_xero_gui.ui.log_view import LogView
-from provet_xero_gui.ui.status import DocumentDetails
-from provet_xero_gui.ui.worker import LOG_CHUNK, write_log_csv
 
 N = 100_000
 

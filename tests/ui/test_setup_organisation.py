@@ -8,6 +8,7 @@ from datetime import date
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from provet_xero_gui.app.application import Application
 from provet_xero_gui.app.onboarding import Step
 from provet_xero_gui.app.organisation import organisations
 from provet_xero_gui.app.passes import run_sync
@@ -56,7 +57,7 @@ def test_choosing_another_organisation_in_setup_asks_and_keeps_each_history(qtbo
     clinic_links = _active()[2]
     assert _active()[0] == CLINIC_TENANT_ID and clinic_links > 0
 
-    wizard = SetupWizard(Profile.open(), open_browser=lambda _url: True, sign_in_timeout=30)
+    wizard = SetupWizard(Application(Profile.open()), open_browser=lambda _url: True, sign_in_timeout=30)
     qtbot.addWidget(wizard)
     wizard.show()
     qtbot.waitUntil(lambda: wizard.current_step is not None, timeout=WAIT)

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from provet_xero_gui.app import onboarding
+from provet_xero_gui.app.application import Application
 from provet_xero_gui.app.onboarding import Step
 from provet_xero_gui.credentials import Credentials
 from provet_xero_gui.mapping import MappingFile
@@ -39,7 +40,7 @@ def person_at_browser(url: str) -> bool:
 
 
 def open_wizard(qtbot, open_browser=person_at_browser, **kwargs) -> SetupWizard:
-    wizard = SetupWizard(Profile.open(), open_browser=open_browser, sign_in_timeout=30, **kwargs)
+    wizard = SetupWizard(Application(Profile.open()), open_browser=open_browser, sign_in_timeout=30, **kwargs)
     qtbot.addWidget(wizard)
     wizard.show()
     qtbot.waitUntil(lambda: wizard.current_step is not None, timeout=WAIT)

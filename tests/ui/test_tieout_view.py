@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
+from provet_xero_gui.app.application import Application
 from provet_xero_gui.app.passes import run_sync
 from provet_xero_gui.sandbox.clinic import CLINIC_TENANT_ID
 from provet_xero_gui.tieout import (
@@ -194,7 +195,7 @@ def test_the_empty_state_and_a_bad_range(qtbot) -> None:
 def test_a_real_tie_out_runs_off_the_gui_thread(qtbot, make_connected) -> None:
     sandbox, profile = make_connected(60)
     assert run_sync(profile).stopped is None
-    view = TieOutView(profile, today=lambda: date(2026, 10, 5))
+    view = TieOutView(Application(profile), today=lambda: date(2026, 10, 5))
     qtbot.addWidget(view)
     with qtbot.waitSignal(view.report_ready, timeout=60_000):
         view.run_button.click()

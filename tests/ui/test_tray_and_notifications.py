@@ -10,12 +10,13 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from provet_xero_gui.app.passes import CannotSync
+from provet_xero_gui.app.types import Status
 from provet_xero_gui.profile import Profile
 from provet_xero_gui.sync.events import SyncResult
 from provet_xero_gui.ui.app import AppShell
 from provet_xero_gui.ui.icons import state_icon
 from provet_xero_gui.ui.main_window import place_window
-from provet_xero_gui.ui.status import TRAY_STATES, Status, tray_state
+from provet_xero_gui.ui.status import TRAY_STATES, tray_state
 
 
 def _shell(qtbot: QtBot, profile: Profile, **kwargs) -> AppShell:
